@@ -1,0 +1,29 @@
+#ifndef ROLLCALL_APP_OPTIONS_H_
+#define ROLLCALL_APP_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace rollcall {
+
+// The command line of the `rollcall` binary. Flags win over ROLLCALL_* environment variables.
+struct Options {
+  std::string command;     // serve | tenant-create | tenant-list | migrate | help | version
+  std::string listen = "127.0.0.1:8080";
+  std::string database = "sqlite:var/rollcall.db";
+  std::string region = "us-east-1";
+  int threads = 0;         // 0: one per core
+  std::string tenant_name;
+  std::string bootstrap_file = "var/bootstrap.json";
+  bool log_requests = true;
+  std::string help;        // the text for `--help`
+};
+
+// Parses argv. Bad usage: kInvalidArgument with a message for the user.
+StatusOr<Options> ParseOptions(int argc, char** argv);
+
+}  // namespace rollcall
+
+#endif  // ROLLCALL_APP_OPTIONS_H_

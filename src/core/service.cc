@@ -1,0 +1,506 @@
+#include "core/service.h"
+
+#include <boost/json.hpp>
+#include <memory>
+
+#include "core/crypto.h"
+#include "core/ids.h"
+#include "core/text.h"
+
+namespace rollcall {
+namespace {
+
+Status CheckText(std::string_view field, const std::string& v, size_t min, size_t max,
+                 bool controls_allowed) {
+  std::optional<size_t> len = Utf8Length(v);
+  if (!len) return Status::Invalid(std::string(field) + " must be valid UTF-8");
+  if (*len < min || *len > max) {
+    return Status::Invalid(std::string(field) + " must be " + std::to_string(min) + " to " +
+                           std::to_string(max) + " characters long");
+  }
+  if (!controls_allowed && HasControlCharacters(v)) {
+    return Status::Invalid(std::string(field) + " must not contain control characters");
+  }
+  return Status::Ok();
+}
+
+Status SessionNotFound() {
+  return Status(Code::kSessionNotFound, "no such session in this application");
+}
+
+Status AppNotFound() {
+  return Status(Code::kApplicationNotFound, "no such application");
+}
+
+// Runs a write and hands its result to cb after the commit.
+template <typename T, typename F>
+void WriteWith(Store& store, F fn, Callback<T> cb) {
+  auto result = std::make_shared<std::optional<T>>();
+  store.Write([fn = std::move(fn), result](Tx& tx) -> Status { return fn(tx, result.get()); },
+              [result, cb = std::move(cb)](Status s) {
+                if (!s.ok()) {
+                  cb(std::move(s));
+                } else {
+                  cb(std::move(**result));
+                }
+              });
+}
+
+template <typename T, typename F>
+StatusOr<T> ReadWith(Store& store, F fn) {
+  std::optional<T> out;
+  Status s = store.Read([&](Tx& tx) { return fn(tx, &out); });
+  if (!s.ok()) return s;
+  return std::move(*out);
+}
+
+}  // namespace
+
+Status ValidateAttributes(const Attributes& a) {
+  size_t total = 0;
+  for (const auto& [k, v] : a) {
+    if (!Utf8Length(k) || !Utf8Length(v)) return Status::Invalid("attributes must be UTF-8 text");
+    total += k.size() + v.size();
+  }
+  if (total > 1024) return Status::Invalid("attributes must be at most 1 KiB in total");
+  return Status::Ok();
+}
+
+std::string AttributesToJson(const Attributes& a) {
+  boost::json::object o;
+  for (const auto& [k, v] : a) o[k] = v;
+  return boost::json::serialize(o);
+}
+
+Status ValidateEnter(const EnterRequest& r) {
+  Status s = CheckText("participantId", r.participant_id, 1, 128, false);
+  if (s.ok()) s = CheckText("nickname", r.nickname, 1, 64, false);
+  if (s.ok() && r.profile_image_url) {
+    s = CheckText("profileImageUrl", *r.profile_image_url, 0, 2048, false);
+  }
+  if (s.ok() && r.attributes) s = ValidateAttributes(*r.attributes);
+  return s;
+}
+
+namespace rules {
+
+Status CheckWritable(const Application& app) {
+  switch (app.status) {
+    case AppStatus::kActive:
+      return Status::Ok();
+    case AppStatus::kInactive:
+      return Status(Code::kApplicationInactive, "the application is inactive (status P)");
+    case AppStatus::kDeleted:
+      return Status(Code::kApplicationDeleted, "the application is deleted (status Y)");
+  }
+  return Status::Ok();
+}
+
+void EndSessionIn(Tx& tx, Application* app, Session* s, Millis at, const std::string& reason) {
+  if (!s->active()) return;
+  const Millis end = std::max(at, s->created_at);
+  tx.CloseOpenVisits(s->tenant_id, s->id, end, reason);
+  s->deleted_at = end;
+  s->participant_count = 0;
+  tx.UpdateSession(*s);
+  if (app->active_session_id == s->id) {
+    app->active_session_id.reset();
+    tx.UpdateApplication(*app);
+  }
+}
+
+}  // namespace rules
+
+StatusOr<Application> Service::AuthenticateApiKey(std::string_view api_key) {
+  if (!IsUuid(api_key)) return Status::Unauthenticated("missing or malformed ApiKey header");
+  const std::string hash = Sha256(CanonicalUuid(api_key));
+  return ReadWith<Application>(store_, [&](Tx& tx, std::optional<Application>* out) {
+    *out = tx.FindApplicationByKeyHash(hash);
+    return out->has_value() ? Status::Ok() : Status::Unauthenticated("unknown or revoked ApiKey");
+  });
+}
+
+StatusOr<Tenant> Service::AuthenticateAdmin(std::string_view token) {
+  if (token.empty()) return Status::Unauthenticated("missing admin bearer token");
+  const std::string hash = Sha256(token);
+  return ReadWith<Tenant>(store_, [&](Tx& tx, std::optional<Tenant>* out) {
+    *out = tx.FindTenantByAdminHash(hash);
+    return out->has_value() ? Status::Ok() : Status::Unauthenticated("unknown admin token");
+  });
+}
+
+namespace {
+
+TenantCredentials InsertTenant(Tx& tx, const std::string& name, Millis now, bool* taken) {
+  TenantCredentials c;
+  c.tenant.name = name;
+  c.tenant.account_id = NewAccountId();
+  c.tenant.created_at = now;
+  c.admin_token = NewAdminToken();
+  *taken = !tx.InsertTenant(&c.tenant, Sha256(c.admin_token));
+  if (*taken) return c;
+  c.access_key = AccessKey{NewAccessKeyId(), c.tenant.id, NewSecretAccessKey(), now};
+  tx.InsertAccessKey(c.access_key);
+  return c;
+}
+
+NewApplication InsertApplication(Tx& tx, RowId tenant, AppType type, std::string name,
+                                 Millis now) {
+  NewApplication n;
+  n.app.tenant_id = tenant;
+  n.app.uuid = NewUuid();
+  n.app.stage_id = NewStageId();
+  n.app.name = std::move(name);
+  n.app.type = type;
+  n.app.status = AppStatus::kActive;
+  n.app.created_at = now;
+  n.api_key = NewUuid();
+  tx.InsertApplication(&n.app, Sha256(n.api_key));
+  return n;
+}
+
+}  // namespace
+
+StatusOr<TenantCredentials> Service::CreateTenant(const std::string& name) {
+  Status v = CheckText("name", name, 1, 128, false);
+  if (!v.ok()) return v;
+  auto out = std::make_shared<TenantCredentials>();
+  const Millis now = clock_.Now();
+  Status s = store_.WriteAndWait([&, out](Tx& tx) {
+    bool taken = false;
+    *out = InsertTenant(tx, name, now, &taken);
+    if (taken) return Status(Code::kConflict, "a tenant named " + name + " exists");
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return std::move(*out);
+}
+
+StatusOr<std::vector<Tenant>> Service::ListTenants() {
+  return ReadWith<std::vector<Tenant>>(store_, [](Tx& tx, std::optional<std::vector<Tenant>>* out) {
+    *out = tx.ListTenants();
+    return Status::Ok();
+  });
+}
+
+StatusOr<std::optional<std::pair<TenantCredentials, NewApplication>>> Service::Bootstrap(
+    const std::string& name, AppType type) {
+  using Result = std::optional<std::pair<TenantCredentials, NewApplication>>;
+  auto out = std::make_shared<Result>();
+  const Millis now = clock_.Now();
+  Status s = store_.WriteAndWait([&, out](Tx& tx) {
+    if (!tx.ListTenants().empty()) return Status::Ok();
+    bool taken = false;
+    TenantCredentials c = InsertTenant(tx, name, now, &taken);
+    if (taken) return Status::Ok();
+    NewApplication app = InsertApplication(tx, c.tenant.id, type, name, now);
+    *out = std::make_pair(std::move(c), std::move(app));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return std::move(*out);
+}
+
+void Service::CreateApplication(const Tenant& t, AppType type, std::string name,
+                                Callback<NewApplication> cb) {
+  Status v = CheckText("name", name, 0, 128, false);
+  if (!v.ok()) return cb(v);
+  WriteWith<NewApplication>(
+      store_,
+      [this, tenant = t.id, type, name = std::move(name)](Tx& tx,
+                                                           std::optional<NewApplication>* out) {
+        *out = InsertApplication(tx, tenant, type, name, clock_.Now());
+        return Status::Ok();
+      },
+      std::move(cb));
+}
+
+StatusOr<Application> Service::GetApplication(const Tenant& t, std::string_view uuid) {
+  if (!IsUuid(uuid)) return Status::Invalid("applicationId must be a UUID");
+  const std::string id = CanonicalUuid(uuid);
+  return ReadWith<Application>(store_, [&](Tx& tx, std::optional<Application>* out) {
+    *out = tx.FindApplication(t.id, id);
+    return out->has_value() ? Status::Ok() : AppNotFound();
+  });
+}
+
+StatusOr<Page<Application>> Service::ListApplications(const Tenant& t, PageRequest page) {
+  return ReadWith<Page<Application>>(store_, [&](Tx& tx, std::optional<Page<Application>>* out) {
+    out->emplace();
+    (*out)->items = tx.ListApplications(t.id, page.offset(), page.size);
+    (*out)->total = tx.CountApplications(t.id);
+    return Status::Ok();
+  });
+}
+
+void Service::SetApplicationStatus(const Tenant& t, std::string uuid, AppStatus status,
+                                   Callback<Application> cb) {
+  if (!IsUuid(uuid)) return cb(Status::Invalid("applicationId must be a UUID"));
+  WriteWith<Application>(
+      store_,
+      [tenant = t.id, uuid = CanonicalUuid(uuid), status](Tx& tx,
+                                                          std::optional<Application>* out) {
+        std::optional<Application> app = tx.FindApplication(tenant, uuid);
+        if (!app) return AppNotFound();
+        if (app->status == AppStatus::kDeleted) return rules::CheckWritable(*app);
+        app->status = status;
+        tx.UpdateApplication(*app);
+        *out = std::move(app);
+        return Status::Ok();
+      },
+      std::move(cb));
+}
+
+void Service::DeleteApplication(const Tenant& t, std::string uuid, Callback<Application> cb) {
+  if (!IsUuid(uuid)) return cb(Status::Invalid("applicationId must be a UUID"));
+  WriteWith<Application>(
+      store_,
+      [this, tenant = t.id, uuid = CanonicalUuid(uuid)](Tx& tx, std::optional<Application>* out) {
+        std::optional<Application> app = tx.FindApplication(tenant, uuid);
+        if (!app) return AppNotFound();
+        if (app->active_session_id) {
+          std::optional<Session> s = tx.GetSession(tenant, *app->active_session_id);
+          if (s) rules::EndSessionIn(tx, &*app, &*s, clock_.Now(), "APPLICATION_DELETED");
+        }
+        app->status = AppStatus::kDeleted;
+        app->active_session_id.reset();
+        tx.UpdateApplication(*app);
+        *out = std::move(app);
+        return Status::Ok();
+      },
+      std::move(cb));
+}
+
+void Service::RotateApiKey(const Tenant& t, std::string uuid, Callback<std::string> cb) {
+  if (!IsUuid(uuid)) return cb(Status::Invalid("applicationId must be a UUID"));
+  WriteWith<std::string>(
+      store_,
+      [tenant = t.id, uuid = CanonicalUuid(uuid)](Tx& tx, std::optional<std::string>* out) {
+        std::optional<Application> app = tx.FindApplication(tenant, uuid);
+        if (!app) return AppNotFound();
+        if (app->status == AppStatus::kDeleted) return rules::CheckWritable(*app);
+        std::string key = NewUuid();
+        tx.SetApiKeyHash(tenant, app->id, Sha256(key));
+        *out = std::move(key);
+        return Status::Ok();
+      },
+      std::move(cb));
+}
+
+void Service::StartSession(const Application& app, Callback<Session> cb) {
+  WriteWith<Session>(
+      store_,
+      [this, tenant = app.tenant_id, app_id = app.id](Tx& tx, std::optional<Session>* out) {
+        std::optional<Application> a = tx.GetApplication(tenant, app_id);
+        if (!a) return AppNotFound();
+        Status w = rules::CheckWritable(*a);
+        if (!w.ok()) return w;
+        const Millis now = clock_.Now();
+        if (a->active_session_id) {
+          std::optional<Session> old = tx.GetSession(tenant, *a->active_session_id);
+          if (old) rules::EndSessionIn(tx, &*a, &*old, now, "SESSION_REPLACED");
+        }
+        Session s;
+        s.tenant_id = tenant;
+        s.application_id = app_id;
+        s.uuid = NewUuid();
+        s.stage_session_id = NewStageSessionId();
+        s.created_at = now;
+        tx.InsertSession(&s);
+        a->active_session_id = s.id;
+        tx.UpdateApplication(*a);
+        *out = std::move(s);
+        return Status::Ok();
+      },
+      std::move(cb));
+}
+
+void Service::EndSession(const Application& app, std::string session_uuid, Callback<Session> cb) {
+  if (!IsUuid(session_uuid)) return cb(Status::Invalid("sessionId must be a UUID"));
+  WriteWith<Session>(
+      store_,
+      [this, tenant = app.tenant_id, app_id = app.id, uuid = CanonicalUuid(session_uuid)](
+          Tx& tx, std::optional<Session>* out) {
+        std::optional<Application> a = tx.GetApplication(tenant, app_id);
+        if (!a) return AppNotFound();
+        std::optional<Session> s = tx.FindSession(tenant, app_id, uuid);
+        if (!s) return SessionNotFound();
+        rules::EndSessionIn(tx, &*a, &*s, clock_.Now(), "SESSION_ENDED");
+        *out = std::move(s);
+        return Status::Ok();
+      },
+      std::move(cb));
+}
+
+StatusOr<Session> Service::GetSession(const Application& app, std::string_view session_uuid) {
+  if (!IsUuid(session_uuid)) return Status::Invalid("sessionId must be a UUID");
+  const std::string uuid = CanonicalUuid(session_uuid);
+  return ReadWith<Session>(store_, [&](Tx& tx, std::optional<Session>* out) {
+    *out = tx.FindSession(app.tenant_id, app.id, uuid);
+    return out->has_value() ? Status::Ok() : SessionNotFound();
+  });
+}
+
+StatusOr<Page<Session>> Service::ListSessions(const Application& app, PageRequest page) {
+  return ReadWith<Page<Session>>(store_, [&](Tx& tx, std::optional<Page<Session>>* out) {
+    out->emplace();
+    (*out)->items = tx.ListSessions(app.tenant_id, app.id, page.offset(), page.size);
+    (*out)->total = tx.CountSessions(app.tenant_id, app.id);
+    return Status::Ok();
+  });
+}
+
+void Service::Enter(const Application& app, std::string session_uuid, EnterRequest req,
+                    Callback<VisitView> cb) {
+  if (!IsUuid(session_uuid)) return cb(Status::Invalid("sessionId must be a UUID"));
+  Status v = ValidateEnter(req);
+  if (!v.ok()) return cb(v);
+  WriteWith<VisitView>(
+      store_,
+      [this, tenant = app.tenant_id, app_id = app.id, uuid = CanonicalUuid(session_uuid),
+       req = std::move(req)](Tx& tx, std::optional<VisitView>* out) {
+        std::optional<Application> a = tx.GetApplication(tenant, app_id);
+        if (!a) return AppNotFound();
+        std::optional<Session> s = tx.FindSession(tenant, app_id, uuid);
+        if (!s) return SessionNotFound();
+        Status w = rules::CheckWritable(*a);
+        if (!w.ok()) return w;
+        if (!s->active()) {
+          return Status(Code::kSessionEnded, "the session has ended; start a new one");
+        }
+        const Millis now = std::max(clock_.Now(), s->created_at);
+
+        std::optional<Profile> p = tx.FindProfile(tenant, req.participant_id);
+        if (!p) {
+          p.emplace();
+          p->tenant_id = tenant;
+          p->participant_id = req.participant_id;
+          p->nickname = req.nickname;
+          p->profile_image_url = req.profile_image_url;
+          p->created_at = now;
+          tx.InsertProfile(&*p);
+        } else if (p->nickname != req.nickname ||
+                   (req.profile_image_url && p->profile_image_url != req.profile_image_url)) {
+          p->nickname = req.nickname;
+          if (req.profile_image_url) p->profile_image_url = req.profile_image_url;
+          tx.UpdateProfile(*p);
+        }
+
+        std::optional<Member> m = tx.FindMember(tenant, s->id, p->id);
+        if (!m) {
+          m.emplace();
+          m->tenant_id = tenant;
+          m->session_id = s->id;
+          m->profile_id = p->id;
+          m->ivs_participant_id = IvsParticipantIdFor(req.participant_id);
+          m->first_join_at = now;
+          if (req.attributes) m->attributes_json = AttributesToJson(*req.attributes);
+          tx.InsertMember(&*m);
+        } else if (req.attributes) {
+          m->attributes_json = AttributesToJson(*req.attributes);
+          tx.UpdateMember(*m);
+        }
+
+        VisitView view;
+        if (m->open_visit_id) {
+          std::optional<Visit> open = tx.GetVisit(tenant, *m->open_visit_id);
+          if (!open) return Status::Internal("member's open visit is missing");
+          view.row = VisitRow{std::move(*open), std::move(*p)};
+          view.created = false;
+        } else {
+          Visit visit;
+          visit.tenant_id = tenant;
+          visit.session_id = s->id;
+          visit.member_id = m->id;
+          visit.profile_id = p->id;
+          visit.uuid = NewUuid();
+          visit.created_at = now;
+          tx.InsertVisit(&visit);
+          m->open_visit_id = visit.id;
+          m->last_visit_id = visit.id;
+          tx.UpdateMember(*m);
+          s->participant_count += 1;
+          s->visit_count += 1;
+          tx.UpdateSession(*s);
+          Event e;
+          e.tenant_id = tenant;
+          e.session_id = s->id;
+          e.member_id = m->id;
+          e.name = "JOINED";
+          e.at = now;
+          tx.InsertEvent(&e);
+          view.row = VisitRow{std::move(visit), std::move(*p)};
+          view.created = true;
+        }
+        view.session = std::move(*s);
+        *out = std::move(view);
+        return Status::Ok();
+      },
+      std::move(cb));
+}
+
+void Service::Leave(const Application& app, std::string session_uuid, std::string participant_id,
+                    Callback<VisitView> cb) {
+  if (!IsUuid(session_uuid)) return cb(Status::Invalid("sessionId must be a UUID"));
+  Status v = CheckText("participantId", participant_id, 1, 128, false);
+  if (!v.ok()) return cb(v);
+  WriteWith<VisitView>(
+      store_,
+      [this, tenant = app.tenant_id, app_id = app.id, uuid = CanonicalUuid(session_uuid),
+       participant_id = std::move(participant_id)](Tx& tx, std::optional<VisitView>* out) {
+        std::optional<Session> s = tx.FindSession(tenant, app_id, uuid);
+        if (!s) return SessionNotFound();
+        const Status never(Code::kParticipantNotFound,
+                           "the participant never entered this session");
+        std::optional<Profile> p = tx.FindProfile(tenant, participant_id);
+        if (!p) return never;
+        std::optional<Member> m = tx.FindMember(tenant, s->id, p->id);
+        if (!m) return never;
+        VisitView view;
+        if (m->open_visit_id) {
+          std::optional<Visit> open = tx.GetVisit(tenant, *m->open_visit_id);
+          if (!open) return Status::Internal("member's open visit is missing");
+          open->deleted_at = std::max(clock_.Now(), open->created_at);
+          tx.UpdateVisit(*open);
+          m->open_visit_id.reset();
+          tx.UpdateMember(*m);
+          s->participant_count -= 1;
+          tx.UpdateSession(*s);
+          Event e;
+          e.tenant_id = tenant;
+          e.session_id = s->id;
+          e.member_id = m->id;
+          e.name = "LEFT";
+          e.at = *open->deleted_at;
+          tx.InsertEvent(&e);
+          view.row = VisitRow{std::move(*open), std::move(*p)};
+        } else {
+          std::optional<Visit> last = tx.GetVisit(tenant, m->last_visit_id);
+          if (!last) return never;
+          view.row = VisitRow{std::move(*last), std::move(*p)};
+        }
+        view.session = std::move(*s);
+        *out = std::move(view);
+        return Status::Ok();
+      },
+      std::move(cb));
+}
+
+StatusOr<SearchResult> Service::Search(const Application& app, std::string_view session_uuid,
+                                       const VisitQuery& q) {
+  if (!IsUuid(session_uuid)) return Status::Invalid("sessionId must be a UUID");
+  const std::string uuid = CanonicalUuid(session_uuid);
+  return ReadWith<SearchResult>(store_, [&](Tx& tx, std::optional<SearchResult>* out) {
+    std::optional<Session> s = tx.FindSession(app.tenant_id, app.id, uuid);
+    if (!s) return SessionNotFound();
+    out->emplace();
+    (*out)->page.items = tx.SearchVisits(app.tenant_id, s->id, q);
+    if (q.count_total) {
+      (*out)->page.total = q.filtered() ? tx.CountVisits(app.tenant_id, s->id, q) : s->visit_count;
+    }
+    (*out)->session = std::move(*s);
+    return Status::Ok();
+  });
+}
+
+}  // namespace rollcall

@@ -1,0 +1,140 @@
+#ifndef ROLLCALL_CORE_SERVICE_H_
+#define ROLLCALL_CORE_SERVICE_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/model.h"
+#include "core/search.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "store/store.h"
+
+namespace rollcall {
+
+// Callbacks of write operations run once, after the commit, on a store thread; they must
+// not block.
+template <typename T>
+using Callback = std::function<void(StatusOr<T>)>;
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::optional<int64_t> total;  // nullopt when the caller asked not to count
+};
+
+using Attributes = std::vector<std::pair<std::string, std::string>>;
+
+struct EnterRequest {
+  std::string participant_id;
+  std::string nickname;
+  std::optional<std::string> profile_image_url;
+  std::optional<Attributes> attributes;
+};
+
+// A visit as both faces render it: with its participant and session.
+struct VisitView {
+  VisitRow row;
+  Session session;
+  bool created = false;  // Enter: a new visit was opened
+};
+
+struct SearchResult {
+  Session session;
+  Page<VisitRow> page;
+};
+
+struct NewApplication {
+  Application app;
+  std::string api_key;  // shown once
+};
+
+struct TenantCredentials {
+  Tenant tenant;
+  std::string admin_token;  // shown once
+  AccessKey access_key;     // secret shown once
+};
+
+// Checks an enter body: participantId 1..128 characters without controls, nickname 1..64
+// without controls, profileImageUrl at most 2048, attributes at most 1 KiB in total.
+Status ValidateEnter(const EnterRequest& r);
+Status ValidateAttributes(const Attributes& a);
+std::string AttributesToJson(const Attributes& a);
+
+// The domain operations both API faces call. Holds no state of its own beyond its
+// collaborators; thread-safe. Reads block the caller; writes complete through Callback.
+class Service {
+ public:
+  // REQUIRES: store and clock outlive the service.
+  Service(Store* store, Clock* clock, std::string region)
+      : store_(*store), clock_(*clock), region_(std::move(region)) {}
+
+  // The AWS region in ARNs.
+  const std::string& region() const { return region_; }
+  Clock& clock() { return clock_; }
+  Store& store() { return store_; }
+
+  // Credentials. Unknown or revoked: kUnauthenticated.
+  StatusOr<Application> AuthenticateApiKey(std::string_view api_key);
+  StatusOr<Tenant> AuthenticateAdmin(std::string_view token);
+
+  // Tenants (administration, not exposed over HTTP).
+  StatusOr<TenantCredentials> CreateTenant(const std::string& name);
+  StatusOr<std::vector<Tenant>> ListTenants();
+  // Creates tenant `name` with one application of `type` unless any tenant exists.
+  // Returns nullopt when the store already had a tenant.
+  StatusOr<std::optional<std::pair<TenantCredentials, NewApplication>>> Bootstrap(
+      const std::string& name, AppType type);
+
+  // Applications of a tenant.
+  void CreateApplication(const Tenant& t, AppType type, std::string name,
+                         Callback<NewApplication> cb);
+  StatusOr<Application> GetApplication(const Tenant& t, std::string_view uuid);
+  StatusOr<Page<Application>> ListApplications(const Tenant& t, PageRequest page);
+  // status must be kActive or kInactive. Deleted application: kApplicationDeleted.
+  void SetApplicationStatus(const Tenant& t, std::string uuid, AppStatus status,
+                            Callback<Application> cb);
+  // Marks the application deleted and ends its active session. Idempotent.
+  void DeleteApplication(const Tenant& t, std::string uuid, Callback<Application> cb);
+  // Issues a new ApiKey and revokes the old one.
+  void RotateApiKey(const Tenant& t, std::string uuid, Callback<std::string> cb);
+
+  // Sessions of the key's application.
+  void StartSession(const Application& app, Callback<Session> cb);
+  void EndSession(const Application& app, std::string session_uuid, Callback<Session> cb);
+  StatusOr<Session> GetSession(const Application& app, std::string_view session_uuid);
+  StatusOr<Page<Session>> ListSessions(const Application& app, PageRequest page);
+
+  // Participants.
+  void Enter(const Application& app, std::string session_uuid, EnterRequest req,
+             Callback<VisitView> cb);
+  void Leave(const Application& app, std::string session_uuid, std::string participant_id,
+             Callback<VisitView> cb);
+  StatusOr<SearchResult> Search(const Application& app, std::string_view session_uuid,
+                                const VisitQuery& q);
+
+ private:
+  Store& store_;
+  Clock& clock_;
+  const std::string region_;
+};
+
+// Pure rules of presence, used inside write transactions (unit-tested directly).
+namespace rules {
+
+// Ends `s` at `at` inside tx: closes its open visits (LEFT events with `reason`), zeroes the
+// inside-now count and clears the application's active session. No-op if already ended.
+void EndSessionIn(Tx& tx, Application* app, Session* s, Millis at, const std::string& reason);
+
+// The status a write to `app` gets: kApplicationInactive (P), kApplicationDeleted (Y) or OK.
+Status CheckWritable(const Application& app);
+
+}  // namespace rules
+
+}  // namespace rollcall
+
+#endif  // ROLLCALL_CORE_SERVICE_H_

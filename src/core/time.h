@@ -1,0 +1,51 @@
+#ifndef ROLLCALL_CORE_TIME_H_
+#define ROLLCALL_CORE_TIME_H_
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rollcall {
+
+// Milliseconds since the Unix epoch, UTC. Every stored time has this resolution.
+using Millis = int64_t;
+
+// Parses an RFC 3339 / ISO 8601 date-time: YYYY-MM-DD('T'|'t')hh:mm:ss, an optional
+// fraction of 1..9 digits (truncated to milliseconds), and an optional offset 'Z', 'z',
+// '+hh:mm' or '-hh:mm'. Without an offset the time is UTC.
+// Returns nullopt for anything else (date only, out-of-range fields, trailing text).
+std::optional<Millis> ParseTimestamp(std::string_view text);
+
+// Formats as RFC 3339 UTC with milliseconds: "2026-11-21T23:42:20.123Z".
+std::string FormatTimestamp(Millis t);
+
+// Source of "now". Implementations are thread-safe.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Millis Now() = 0;
+};
+
+// The system's real-time clock.
+class SystemClock final : public Clock {
+ public:
+  Millis Now() override;
+};
+
+// A clock tests set by hand.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(Millis start) : now_(start) {}
+  Millis Now() override { return now_.load(); }
+  void Set(Millis t) { now_.store(t); }
+  void Advance(Millis d) { now_.fetch_add(d); }
+
+ private:
+  std::atomic<Millis> now_;
+};
+
+}  // namespace rollcall
+
+#endif  // ROLLCALL_CORE_TIME_H_

@@ -1,0 +1,63 @@
+#ifndef ROLLCALL_HTTP_INSTREAM_H_
+#define ROLLCALL_HTTP_INSTREAM_H_
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/service.h"
+#include "http/instream_errors.h"
+#include "http/message.h"
+#include "http/router.h"
+
+namespace rollcall::http {
+
+// Registers the In-Stream face under /v1 and /api/v1: sessions.cc, participants.cc,
+// applications.cc.
+void RegisterSessionRoutes(Router& router, Service& service);
+void RegisterParticipantRoutes(Router& router, Service& service);
+void RegisterApplicationRoutes(Router& router, Service& service);
+
+// Adds the route under both prefixes ("/v1" + rest and "/api/v1" + rest).
+void AddInStreamRoute(Router& router, const std::string& method, const std::string& rest,
+                      Handler handler);
+
+// --- helpers shared by the In-Stream resource files ---
+
+// The JSON object in the body. Requires Content-Type application/json (charset allowed);
+// an empty body counts as {} when allow_empty. Otherwise kInvalidArgument.
+StatusOr<boost::json::object> ParseJsonBody(const Request& req, bool allow_empty);
+
+// Reads a string member. Missing: nullopt when !required, else kInvalidArgument. Present with
+// another JSON type (null counts as missing when !required): kInvalidArgument.
+Status GetString(const boost::json::object& o, std::string_view name, bool required,
+                 std::optional<std::string>* out);
+
+Response JsonResponse(unsigned status, const boost::json::value& body);
+
+// Authenticates the ApiKey header.
+StatusOr<Application> AuthenticateKey(Service& service, const Request& req);
+// Authenticates "Authorization: Bearer <admin token>".
+StatusOr<Tenant> AuthenticateAdminBearer(Service& service, const Request& req);
+
+boost::json::value TimeOrNull(const std::optional<Millis>& t);
+boost::json::object ApplicationJson(const Application& a);
+boost::json::object SessionJson(const Session& s);
+boost::json::object VisitJson(const VisitRow& row, const Application& app, const Session& s);
+// The page envelope: data, length, currentPage, totalPages, pageSize, totalElements.
+boost::json::object PageEnvelope(boost::json::array data, const PageRequest& page,
+                                 std::optional<int64_t> total);
+
+// Replies with the callback's value rendered by `render`, or the In-Stream error.
+template <typename T, typename F>
+Callback<T> ReplyWith(Reply reply, F render) {
+  return [reply = std::move(reply), render = std::move(render)](StatusOr<T> r) {
+    if (!r.ok()) return reply(InStreamError(r.status()));
+    reply(render(r.value()));
+  };
+}
+
+}  // namespace rollcall::http
+
+#endif  // ROLLCALL_HTTP_INSTREAM_H_

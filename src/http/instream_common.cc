@@ -1,0 +1,132 @@
+#include "http/instream.h"
+
+#include "core/ids.h"
+#include "http/instream_errors.h"
+
+namespace rollcall::http {
+
+namespace json = boost::json;
+
+void AddInStreamRoute(Router& router, const std::string& method, const std::string& rest,
+                      Handler handler) {
+  router.Add(method, "/v1" + rest, handler);
+  router.Add(method, "/api/v1" + rest, std::move(handler));
+}
+
+StatusOr<json::object> ParseJsonBody(const Request& req, bool allow_empty) {
+  if (req.body.empty() && allow_empty) return json::object();
+  const std::string* ct = req.Header("content-type");
+  std::string_view type = ct != nullptr ? std::string_view(*ct) : std::string_view();
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  std::string lower(type);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower != "application/json") {
+    return Status::Invalid("Content-Type must be application/json");
+  }
+  json::error_code ec;
+  json::value v = json::parse(req.body, ec);
+  if (ec) return Status::Invalid("malformed JSON body: " + ec.message());
+  if (!v.is_object()) return Status::Invalid("the JSON body must be an object");
+  return std::move(v.as_object());
+}
+
+Status GetString(const json::object& o, std::string_view name, bool required,
+                 std::optional<std::string>* out) {
+  auto it = o.find(name);
+  if (it == o.end() || (!required && it->value().is_null())) {
+    if (required) return Status::Invalid(std::string(name) + " is required");
+    return Status::Ok();
+  }
+  if (!it->value().is_string()) return Status::Invalid(std::string(name) + " must be a string");
+  *out = std::string(it->value().as_string());
+  return Status::Ok();
+}
+
+Response JsonResponse(unsigned status, const json::value& body) {
+  Response r;
+  r.status = status;
+  r.body = json::serialize(body);
+  return r;
+}
+
+StatusOr<Application> AuthenticateKey(Service& service, const Request& req) {
+  const std::string* key = req.Header("apikey");
+  if (key == nullptr) return Status::Unauthenticated("missing ApiKey header");
+  return service.AuthenticateApiKey(*key);
+}
+
+StatusOr<Tenant> AuthenticateAdminBearer(Service& service, const Request& req) {
+  const std::string* auth = req.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth == nullptr || auth->size() <= kBearer.size() ||
+      auth->compare(0, kBearer.size(), kBearer) != 0) {
+    return Status::Unauthenticated("missing Authorization: Bearer <admin token>");
+  }
+  return service.AuthenticateAdmin(std::string_view(*auth).substr(kBearer.size()));
+}
+
+json::value TimeOrNull(const std::optional<Millis>& t) {
+  if (!t) return nullptr;
+  return json::value(FormatTimestamp(*t));
+}
+
+json::object ApplicationJson(const Application& a) {
+  json::object o;
+  o["applicationId"] = a.uuid;
+  o["type"] = AppTypeName(a.type);
+  o["status"] = AppStatusName(a.status);
+  o["createdAt"] = FormatTimestamp(a.created_at);
+  return o;
+}
+
+json::object SessionJson(const Session& s) {
+  json::object o;
+  o["sessionId"] = s.uuid;
+  o["createdAt"] = FormatTimestamp(s.created_at);
+  o["deletedAt"] = TimeOrNull(s.deleted_at);
+  return o;
+}
+
+json::object VisitJson(const VisitRow& row, const Application& app, const Session& s) {
+  json::object o;
+  o["participantSessionId"] = row.visit.uuid;
+  o["createdAt"] = FormatTimestamp(row.visit.created_at);
+  o["deletedAt"] = TimeOrNull(row.visit.deleted_at);
+  json::object p;
+  p["participantId"] = row.profile.participant_id;
+  p["nickname"] = row.profile.nickname;
+  if (row.profile.profile_image_url) {
+    p["profileImageUrl"] = *row.profile.profile_image_url;
+  } else {
+    p["profileImageUrl"] = nullptr;
+  }
+  p["createdAt"] = FormatTimestamp(row.profile.created_at);
+  o["participant"] = std::move(p);
+  o["application"] = ApplicationJson(app);
+  o["session"] = SessionJson(s);
+  return o;
+}
+
+json::object PageEnvelope(json::array data, const PageRequest& page,
+                          std::optional<int64_t> total) {
+  json::object o;
+  const size_t n = data.size();
+  o["data"] = std::move(data);
+  o["length"] = n;
+  o["currentPage"] = page.page;
+  if (total) {
+    o["totalPages"] = TotalPages(*total, page.size);
+  } else {
+    o["totalPages"] = nullptr;
+  }
+  o["pageSize"] = page.size;
+  if (total) {
+    o["totalElements"] = *total;
+  } else {
+    o["totalElements"] = nullptr;
+  }
+  return o;
+}
+
+}  // namespace rollcall::http

@@ -1,0 +1,93 @@
+// In-Stream participants: the seed's enter, leave and search (ApiKey).
+#include "http/instream.h"
+
+namespace rollcall::http {
+
+namespace json = boost::json;
+
+namespace {
+
+Status ParseAttributes(const json::object& o, std::optional<Attributes>* out) {
+  auto it = o.find("attributes");
+  if (it == o.end() || it->value().is_null()) return Status::Ok();
+  if (!it->value().is_object()) {
+    return Status::Invalid("attributes must be an object of string values");
+  }
+  Attributes attrs;
+  for (const auto& kv : it->value().as_object()) {
+    if (!kv.value().is_string()) {
+      return Status::Invalid("attributes must be an object of string values");
+    }
+    attrs.emplace_back(std::string(kv.key()), std::string(kv.value().as_string()));
+  }
+  *out = std::move(attrs);
+  return Status::Ok();
+}
+
+Status ParseEnter(const json::object& o, EnterRequest* out) {
+  std::optional<std::string> participant_id, nickname, image, image_alias;
+  Status s = GetString(o, "participantId", true, &participant_id);
+  if (s.ok()) s = GetString(o, "nickname", true, &nickname);
+  if (s.ok()) s = GetString(o, "profileImageUrl", false, &image);
+  if (s.ok()) s = GetString(o, "profileImgUrl", false, &image_alias);
+  if (s.ok()) s = ParseAttributes(o, &out->attributes);
+  if (!s.ok()) return s;
+  out->participant_id = std::move(*participant_id);
+  out->nickname = std::move(*nickname);
+  out->profile_image_url = image ? std::move(image) : std::move(image_alias);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterParticipantRoutes(Router& router, Service& service) {
+  AddInStreamRoute(
+      router, "POST", "/applications/sessions/{sessionId}/participants/enter",
+      [&service](Request& req, const PathParams& params, Reply reply) {
+        StatusOr<Application> app = AuthenticateKey(service, req);
+        if (!app.ok()) return reply(InStreamError(app.status()));
+        StatusOr<json::object> body = ParseJsonBody(req, false);
+        if (!body.ok()) return reply(InStreamError(body.status()));
+        EnterRequest enter;
+        Status s = ParseEnter(body.value(), &enter);
+        if (!s.ok()) return reply(InStreamError(s));
+        service.Enter(app.value(), params[0], std::move(enter),
+                      ReplyWith<VisitView>(std::move(reply), [a = app.value()](const VisitView& v) {
+                        return JsonResponse(v.created ? 201 : 200, VisitJson(v.row, a, v.session));
+                      }));
+      });
+
+  AddInStreamRoute(
+      router, "POST", "/applications/sessions/{sessionId}/participants/leave",
+      [&service](Request& req, const PathParams& params, Reply reply) {
+        StatusOr<Application> app = AuthenticateKey(service, req);
+        if (!app.ok()) return reply(InStreamError(app.status()));
+        StatusOr<json::object> body = ParseJsonBody(req, false);
+        if (!body.ok()) return reply(InStreamError(body.status()));
+        std::optional<std::string> participant_id;
+        Status s = GetString(body.value(), "participantId", true, &participant_id);
+        if (!s.ok()) return reply(InStreamError(s));
+        service.Leave(app.value(), params[0], std::move(*participant_id),
+                      ReplyWith<VisitView>(std::move(reply), [a = app.value()](const VisitView& v) {
+                        return JsonResponse(200, VisitJson(v.row, a, v.session));
+                      }));
+      });
+
+  AddInStreamRoute(router, "GET", "/applications/sessions/{sessionId}/participants",
+                   [&service](Request& req, const PathParams& params, Reply reply) {
+                     StatusOr<Application> app = AuthenticateKey(service, req);
+                     if (!app.ok()) return reply(InStreamError(app.status()));
+                     VisitQuery q;
+                     Status s = ParseVisitQuery(req.query, &q);
+                     if (!s.ok()) return reply(InStreamError(s));
+                     StatusOr<SearchResult> r = service.Search(app.value(), params[0], q);
+                     if (!r.ok()) return reply(InStreamError(r.status()));
+                     json::array data;
+                     for (const VisitRow& row : r->page.items) {
+                       data.push_back(VisitJson(row, app.value(), r->session));
+                     }
+                     reply(JsonResponse(200, PageEnvelope(std::move(data), q.page, r->page.total)));
+                   });
+}
+
+}  // namespace rollcall::http

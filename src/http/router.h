@@ -1,0 +1,41 @@
+#ifndef ROLLCALL_HTTP_ROUTER_H_
+#define ROLLCALL_HTTP_ROUTER_H_
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/message.h"
+
+namespace rollcall::http {
+
+// Values of a pattern's {name} segments, in order.
+using PathParams = std::vector<std::string>;
+
+using Handler = std::function<void(Request& req, const PathParams& params, Reply reply)>;
+
+// Maps (method, path pattern) to handlers. Patterns are '/'-separated; a segment "{name}"
+// matches any one non-empty segment. Build first, then Find from any thread.
+class Router {
+ public:
+  enum class Result { kFound, kNoPath, kNoMethod };
+
+  void Add(std::string method, std::string_view pattern, Handler handler);
+
+  // kFound: *handler and *params are set. kNoMethod: the path exists for other methods.
+  Result Find(std::string_view method, std::string_view path, const Handler** handler,
+              PathParams* params) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace rollcall::http
+
+#endif  // ROLLCALL_HTTP_ROUTER_H_

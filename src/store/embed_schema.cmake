@@ -1,0 +1,13 @@
+# Writes OUT: a C++ file defining ${FUNC}() over the *.sql files of DIR, in name order.
+file(GLOB files "${DIR}/*.sql")
+list(SORT files)
+set(body "")
+foreach(f ${files})
+  get_filename_component(name "${f}" NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version "${name}")
+  math(EXPR version "${version}")
+  file(READ "${f}" sql)
+  string(APPEND body "      {${version}, \"${name}\", R\"rollcallsql(${sql})rollcallsql\"},\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "#include \"store/migration.h\"\n\nnamespace rollcall {\n\nconst std::vector<Migration>& ${FUNC}() {\n  static const std::vector<Migration> kMigrations = {\n${body}  };\n  return kMigrations;\n}\n\n}  // namespace rollcall\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")

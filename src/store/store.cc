@@ -1,0 +1,29 @@
+#include "store/store.h"
+
+#include <future>
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace rollcall {
+
+Status Store::WriteAndWait(TxFn fn) {
+  std::promise<Status> done;
+  std::future<Status> result = done.get_future();
+  Write(std::move(fn), [&done](Status s) { done.set_value(std::move(s)); });
+  return result.get();
+}
+
+StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url, const StoreOptions& options) {
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (url.rfind(kSqlite, 0) == 0) {
+    std::string path = url.substr(kSqlite.size());
+    if (path.empty()) return Status::Invalid("sqlite: URL needs a path, as in sqlite:var/rollcall.db");
+    return OpenSqliteStore(path, options);
+  }
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    return Status::Invalid("this build has no PostgreSQL store yet");
+  }
+  return Status::Invalid("--database must be sqlite:PATH or postgresql://...: " + url);
+}
+
+}  // namespace rollcall
