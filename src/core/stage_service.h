@@ -124,6 +124,7 @@ class StageService {
   explicit StageService(Service* service) : service_(*service) {}
 
   const std::string& region() const { return service_.region(); }
+  Millis Now() { return service_.clock().Now(); }
   // arn:aws:ivs:{region}:{account}:stage/{stage_id}
   std::string StageArnOf(const Tenant& t, const Application& app) const;
   std::string StorageArnOf(const Tenant& t, std::string_view config_id) const;
@@ -211,7 +212,6 @@ class StageService {
 
  private:
   Store& store() { return service_.store(); }
-  Millis Now() { return service_.clock().Now(); }
   void CacheKey(const TenantKey& k);
 
   Service& service_;
