@@ -1,17 +1,8 @@
 #include "store/store.h"
 
-#include <future>
-
 #include "store/sqlite/sqlite_store.h"
 
 namespace rollcall {
-
-Status Store::WriteAndWait(TxFn fn) {
-  std::promise<Status> done;
-  std::future<Status> result = done.get_future();
-  Write(std::move(fn), [&done](Status s) { done.set_value(std::move(s)); });
-  return result.get();
-}
 
 StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url, const StoreOptions& options) {
   constexpr std::string_view kSqlite = "sqlite:";

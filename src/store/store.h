@@ -2,6 +2,7 @@
 #define ROLLCALL_STORE_STORE_H_
 
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -217,7 +218,12 @@ class Store {
   virtual void Close() = 0;
 
   // Write() and wait for `done`.
-  Status WriteAndWait(TxFn fn);
+  Status WriteAndWait(TxFn fn) {
+    std::promise<Status> done;
+    std::future<Status> result = done.get_future();
+    Write(std::move(fn), [&done](Status s) { done.set_value(std::move(s)); });
+    return result.get();
+  }
 };
 
 struct StoreOptions {

@@ -1,0 +1,35 @@
+#include "http/instream_errors.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace rollcall::http {
+namespace {
+
+TEST(InStreamError, MapsEveryDocumentedCode) {
+  const std::vector<std::tuple<Code, unsigned, std::string>> table = {
+      {Code::kInvalidArgument, 400, "BAD_REQUEST"},
+      {Code::kUnauthenticated, 401, "UNAUTHORIZED"},
+      {Code::kForbidden, 403, "FORBIDDEN"},
+      {Code::kApplicationNotFound, 404, "APPLICATION_NOT_FOUND"},
+      {Code::kSessionNotFound, 404, "APPLICATION_SESSION_NOT_FOUND"},
+      {Code::kSessionEnded, 409, "APPLICATION_SESSION_ALREADY_ENDED"},
+      {Code::kApplicationInactive, 409, "APPLICATION_NOT_ON"},
+      {Code::kApplicationDeleted, 409, "APPLICATION_CAN_NOT_MODIFY"},
+      {Code::kParticipantNotFound, 404, "PARTICIPANT_JOIN_NOT_FOUND"},
+      {Code::kPayloadTooLarge, 413, "PAYLOAD_TOO_LARGE"},
+      {Code::kRateLimited, 429, "TOO_MANY_REQUESTS"},
+      {Code::kUnavailable, 503, "SERVICE_UNAVAILABLE"},
+  };
+  for (const auto& [code, status, name] : table) {
+    Response r = InStreamError(Status(code, "why"));
+    EXPECT_EQ(r.status, status) << name;
+    boost::json::value body = boost::json::parse(r.body);
+    EXPECT_EQ(body.at("code").as_string(), name);
+    EXPECT_EQ(body.at("message").as_string(), "why");
+  }
+}
+
+}  // namespace
+}  // namespace rollcall::http
