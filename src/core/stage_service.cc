@@ -774,6 +774,7 @@ void StageService::StartParticipantReplication(const Tenant& t, ReplicationReque
         tx.UpdateMemberIvs(t.id, m.id, replica);
         bool opened = false;
         rules::OpenVisit(tx, &dst_session, &m, now, &opened);
+        if (replica.publishing) AppendEvent(tx, dst_session, m.id, "PUBLISH_STARTED", now);
 
         source->ivs.replication_type = ReplicationType::kSource;
         source->ivs.replication_state = ReplicationState::kActive;
