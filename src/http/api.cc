@@ -69,7 +69,11 @@ void Api::Handle(Request&& req, Reply reply) {
   const Handler* handler = nullptr;
   PathParams params;
   const std::string& route_path = ivs::RoutesOnRawPath(req.raw_path) ? req.raw_path : req.path;
-  switch (router_.Find(req.method, route_path, &handler, &params)) {
+  const Router::Result found = router_.Find(req.method, route_path, &handler, &params);
+  if (found != Router::Result::kFound && ivs::IsIvsPath(req.path)) {
+    return counted(ivs::IvsRouteError(req, found == Router::Result::kNoMethod));
+  }
+  switch (found) {
     case Router::Result::kFound:
       (*handler)(req, params, std::move(counted));
       return;

@@ -55,6 +55,10 @@ IvsErrorType UnrecognizedClient() { return {"UnrecognizedClientException", 403};
 
 IvsErrorType NotSupported() { return {"ValidationException", 400}; }
 
+IvsErrorType UnknownOperation() { return {"UnknownOperationException", 404}; }
+
+IvsErrorType MethodNotAllowed() { return {"MethodNotAllowedException", 405}; }
+
 http::Response IvsErrorResponse(IvsErrorType type, std::string_view message,
                                 std::string_view request_id) {
   http::Response r;

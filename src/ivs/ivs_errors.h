@@ -24,6 +24,9 @@ IvsErrorType IvsErrorFor(SigV4Error error);
 IvsErrorType UnrecognizedClient();
 // An operation of the service model that rollcall does not implement.
 IvsErrorType NotSupported();
+// A request to an IVS path that matches no operation, or uses another method.
+IvsErrorType UnknownOperation();
+IvsErrorType MethodNotAllowed();
 
 // Status, x-amzn-ErrorType, x-amzn-RequestId and {"__type": code, "message": message}.
 http::Response IvsErrorResponse(IvsErrorType type, std::string_view message,

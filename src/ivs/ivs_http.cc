@@ -226,6 +226,15 @@ bool RoutesOnRawPath(std::string_view raw_path) {
   return raw_path.substr(0, kTagsPrefix.size()) == kTagsPrefix;
 }
 
+http::Response IvsRouteError(const http::Request& req, bool other_method_exists) {
+  if (other_method_exists) {
+    return IvsErrorResponse(MethodNotAllowed(),
+                            "method " + req.method + " is not allowed on " + req.path,
+                            req.request_id);
+  }
+  return IvsErrorResponse(UnknownOperation(), "no operation at " + req.path, req.request_id);
+}
+
 // --- rendering ---
 
 json::object TagsJson(const Tags& tags) {

@@ -28,6 +28,9 @@ void RegisterIvsRoutes(http::Router& router, StageService& stages);
 bool IsIvsPath(std::string_view path);
 // True when the request routes on its raw path: /tags/{resourceArn} carries an encoded '/'.
 bool RoutesOnRawPath(std::string_view raw_path);
+// The answer to an IVS path that no route takes: 405 MethodNotAllowedException when the path
+// exists for another method, else 404 UnknownOperationException.
+http::Response IvsRouteError(const http::Request& req, bool other_method_exists);
 
 // --- for the resource files ---
 

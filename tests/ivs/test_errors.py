@@ -137,6 +137,17 @@ class Errors(unittest.TestCase):
         self.assertEqual(r.status_code, 403)
         self.assertEqual(r.json()['__type'], 'MissingAuthenticationTokenException')
 
+    def test_wrong_method_or_path_on_ivs_paths(self):
+        r = requests.get(server().url + '/CreateStage')
+        self.assertEqual(r.status_code, 405)
+        self.assertEqual(r.json()['__type'], 'MethodNotAllowedException')
+        self.assertTrue(r.headers['x-amzn-RequestId'])
+        r = requests.put(server().url + '/tags/' + quote_arn(self.arn))
+        self.assertEqual(r.headers['x-amzn-ErrorType'], 'MethodNotAllowedException')
+        r = requests.get(server().url + '/tags/a/b')
+        self.assertEqual(r.status_code, 404)
+        self.assertEqual(r.json()['__type'], 'UnknownOperationException')
+
     def test_client_presence_errors_use_the_instream_shape(self):
         tok = self.c.create_participant_token(stageArn=self.arn,
                                               capabilities=['SUBSCRIBE'])['participantToken']
