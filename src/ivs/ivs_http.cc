@@ -99,7 +99,8 @@ std::optional<bool> Call::Bool(std::string_view name) const {
 
 int64_t Call::MaxResults(int64_t fallback) const { return Int("maxResults").value_or(fallback); }
 
-StatusOr<std::optional<json::array>> Call::Position(std::string_view context) const {
+StatusOr<std::optional<json::array>> Call::Position(std::string_view context,
+                                                     std::string_view shape) const {
   std::optional<std::string> token = Str("nextToken");
   if (!token || token->empty()) return std::optional<json::array>();
   StatusOr<TenantKey> key = stages->TenantKeyOf(tenant.id);
@@ -109,7 +110,11 @@ StatusOr<std::optional<json::array>> Call::Position(std::string_view context) co
   if (!position) return bad;
   json::error_code ec;
   json::value v = json::parse(*position, ec);
-  if (ec || !v.is_array()) return bad;
+  if (ec || !v.is_array() || v.as_array().size() != shape.size()) return bad;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    const json::value& e = v.as_array()[i];
+    if ((shape[i] == 'i' && !e.is_int64()) || (shape[i] == 's' && !e.is_string())) return bad;
+  }
   return std::optional<json::array>(std::move(v.as_array()));
 }
 

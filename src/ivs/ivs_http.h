@@ -61,9 +61,12 @@ struct Call {
   // maxResults, or `fallback` when absent.
   int64_t MaxResults(int64_t fallback) const;
 
-  // The position a nextToken carries for `context` (nullopt: first page). A token that is
-  // malformed, tampered with, or issued for another tenant or listing: kInvalidArgument.
-  StatusOr<std::optional<boost::json::array>> Position(std::string_view context) const;
+  // The position a nextToken carries for `context` (nullopt: first page), an array whose
+  // elements have the types `shape` lists ('i' integer, 's' string). A token that is
+  // malformed, tampered with, issued for another tenant or listing, or of another shape:
+  // kInvalidArgument.
+  StatusOr<std::optional<boost::json::array>> Position(std::string_view context,
+                                                       std::string_view shape) const;
   // A nextToken carrying `position` for `context`.
   std::string NextToken(std::string_view context, const boost::json::array& position) const;
 };

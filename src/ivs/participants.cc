@@ -117,13 +117,13 @@ void RegisterParticipantOperations(Registrar& r) {
         "ListParticipants|" + arn + "|" + session + "|" + q.user_id.value_or("\x01") + "|" +
         (q.published ? (*q.published ? "1" : "0") : "-") + "|" + q.state.value_or("-") + "|" +
         q.recording_state.value_or("-");
-    StatusOr<std::optional<json::array>> pos = c.Position(context);
+    StatusOr<std::optional<json::array>> pos = c.Position(context, "isi");
     if (!pos.ok()) return c.Fail(pos.status());
     std::optional<ParticipantKey> after;
     if (pos.value()) {
       const json::array& a = *pos.value();
-      after = ParticipantKey{a.at(0).to_number<int64_t>(), std::string(a.at(1).as_string()),
-                             a.at(2).to_number<int64_t>()};
+      after = ParticipantKey{a.at(0).as_int64(), std::string(a.at(1).as_string()),
+                             a.at(2).as_int64()};
     }
     StatusOr<KeysetPage<Participant>> page = c.stages->ListParticipants(
         c.tenant, arn, session, filter.value(), after, c.MaxResults(50));
@@ -144,9 +144,9 @@ void RegisterParticipantOperations(Registrar& r) {
     const std::string session = *c.Str("sessionId");
     const std::string participant = *c.Str("participantId");
     const std::string context = "ListParticipantEvents|" + arn + "|" + session + "|" + participant;
-    StatusOr<std::optional<json::array>> pos = c.Position(context);
+    StatusOr<std::optional<json::array>> pos = c.Position(context, "i");
     if (!pos.ok()) return c.Fail(pos.status());
-    const RowId after = pos.value() ? pos.value()->at(0).to_number<int64_t>() : 0;
+    const RowId after = pos.value() ? pos.value()->at(0).as_int64() : 0;
     StatusOr<KeysetPage<ParticipantEvent>> page = c.stages->ListParticipantEvents(
         c.tenant, arn, session, participant, after, c.MaxResults(50));
     if (!page.ok()) return c.Fail(page.status());
@@ -188,9 +188,9 @@ void RegisterParticipantOperations(Registrar& r) {
     const std::string arn = *c.Str("sourceStageArn");
     const std::string participant = *c.Str("participantId");
     const std::string context = "ListParticipantReplicas|" + arn + "|" + participant;
-    StatusOr<std::optional<json::array>> pos = c.Position(context);
+    StatusOr<std::optional<json::array>> pos = c.Position(context, "i");
     if (!pos.ok()) return c.Fail(pos.status());
-    const RowId after = pos.value() ? pos.value()->at(0).to_number<int64_t>() : 0;
+    const RowId after = pos.value() ? pos.value()->at(0).as_int64() : 0;
     StatusOr<KeysetPage<ReplicaView>> page = c.stages->ListParticipantReplicas(
         c.tenant, arn, participant, after, c.MaxResults(50));
     if (!page.ok()) return c.Fail(page.status());

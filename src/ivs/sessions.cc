@@ -9,10 +9,10 @@ void RegisterSessionOperations(Registrar& r) {
   r.Operation("ListStageSessions", [](Call c) {
     const std::string arn = *c.Str("stageArn");
     const std::string context = "ListStageSessions|" + arn;
-    StatusOr<std::optional<json::array>> pos = c.Position(context);
+    StatusOr<std::optional<json::array>> pos = c.Position(context, "i");
     if (!pos.ok()) return c.Fail(pos.status());
     std::optional<RowId> before;
-    if (pos.value()) before = pos.value()->at(0).to_number<int64_t>();
+    if (pos.value()) before = pos.value()->at(0).as_int64();
     StatusOr<KeysetPage<Session>> page =
         c.stages->ListStageSessions(c.tenant, arn, before, c.MaxResults(50));
     if (!page.ok()) return c.Fail(page.status());

@@ -23,7 +23,7 @@ std::optional<RecordingRequest> RecordingFrom(const json::object& input) {
   };
   auto num = [](const json::object& o, std::string_view k, int64_t* out) {
     if (const json::value* v = o.if_contains(k); v && (v->is_int64() || v->is_uint64())) {
-      *out = v->to_number<int64_t>();
+      *out = v->as_int64();
     }
   };
   str(*c, "storageConfigurationArn", &r.storage_configuration_arn);
@@ -91,9 +91,9 @@ void RegisterStageOperations(Registrar& r) {
 
   r.Operation("ListStages", [](Call c) {
     constexpr std::string_view kContext = "ListStages";
-    StatusOr<std::optional<json::array>> pos = c.Position(kContext);
+    StatusOr<std::optional<json::array>> pos = c.Position(kContext, "i");
     if (!pos.ok()) return c.Fail(pos.status());
-    const RowId after = pos.value() ? pos.value()->at(0).to_number<int64_t>() : 0;
+    const RowId after = pos.value() ? pos.value()->at(0).as_int64() : 0;
     StatusOr<KeysetPage<StageView>> page = c.stages->ListStages(c.tenant, after, c.MaxResults(50));
     if (!page.ok()) return c.Fail(page.status());
     json::array stages;

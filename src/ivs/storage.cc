@@ -36,9 +36,9 @@ void RegisterStorageOperations(Registrar& r) {
 
   r.Operation("ListStorageConfigurations", [](Call c) {
     constexpr std::string_view kContext = "ListStorageConfigurations";
-    StatusOr<std::optional<json::array>> pos = c.Position(kContext);
+    StatusOr<std::optional<json::array>> pos = c.Position(kContext, "i");
     if (!pos.ok()) return c.Fail(pos.status());
-    const RowId after = pos.value() ? pos.value()->at(0).to_number<int64_t>() : 0;
+    const RowId after = pos.value() ? pos.value()->at(0).as_int64() : 0;
     StatusOr<KeysetPage<StorageView>> page =
         c.stages->ListStorageConfigurations(c.tenant, after, c.MaxResults(50));
     if (!page.ok()) return c.Fail(page.status());
