@@ -30,6 +30,24 @@ struct Shared {
   std::atomic<bool> stopping{false};
 };
 
+// Percent-encodes the '[' and ']' of the query. RFC 3986 does not allow them there raw, but
+// clients send them so (curl -g, PHP-style encoders): sort[name]=nickname.
+std::string EscapeQueryBrackets(std::string_view target) {
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return std::string(target);
+  std::string out(target.substr(0, q + 1));
+  for (char c : target.substr(q + 1)) {
+    if (c == '[') {
+      out += "%5B";
+    } else if (c == ']') {
+      out += "%5D";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void LogRequest(const std::string& method, const std::string& path, unsigned status,
                 std::chrono::steady_clock::time_point start, const std::string& request_id) {
   const double ms =
@@ -117,7 +135,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     req.method = std::string(msg.method_string());
     req.target = target;
     req.request_id = NewUuid();
-    auto parsed = boost::urls::parse_origin_form(target);
+    const std::string escaped = EscapeQueryBrackets(target);
+    auto parsed = boost::urls::parse_origin_form(escaped);
     if (!parsed) {
       return SendError(path, Status::Invalid("malformed request target"), msg.keep_alive());
     }
