@@ -115,7 +115,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec == bhttp::error::header_limit) {
       Response r = shared_.errors(path, Status::Invalid("request header fields too large"));
       r.status = 431;
-      return Send(std::move(r), false, "-", path);
+      return Send(std::move(r), false, NewUuid(), path);
     }
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
         ec == beast::error::timeout || ec == asio::error::operation_aborted ||
@@ -168,7 +168,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void SendError(const std::string& path, const Status& s, bool keep_alive) {
     if (method_.empty() && parser_) method_ = std::string(parser_->get().method_string());
-    Send(shared_.errors(path, s), keep_alive, "-", path);
+    Send(shared_.errors(path, s), keep_alive, NewUuid(), path);
   }
 
   void Send(Response r, bool keep_alive, const std::string& request_id, const std::string& path) {
@@ -176,7 +176,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         static_cast<bhttp::status>(r.status), 11);
     res->set(bhttp::field::server, "rollcall");
     if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
-    if (request_id != "-") res->set("X-Request-Id", request_id);
+    res->set("X-Request-Id", request_id);
     for (auto& [k, v] : r.headers) res->set(k, v);
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive);
