@@ -179,3 +179,31 @@ def test_concurrent_session_starts_leave_exactly_one_active(ctx):
         check(ends == starts[1:], "session ends do not chain to the next start")
     finally:
         _close(clients)
+
+
+def test_an_acknowledged_enter_is_visible_at_once_on_another_connection(ctx):
+    _, app = ctx.new_tenant_app()
+    n_threads, per_thread = 6, 25
+    writers = _clients(ctx, app["apiKey"], n_threads)
+    readers = _clients(ctx, app["apiKey"], n_threads)
+    try:
+        sid = writers[0].start_session()["sessionId"]
+
+        def worker(i):
+            for j in range(per_thread):
+                nick = "ryw%d_%d" % (i, j)
+                v = expect_status(writers[i].enter(sid, nick, nick), 201, what="enter").json()
+                b = readers[i].search(sid, nickname=nick, size=5)
+                ids = [r["participantSessionId"] for r in b["data"]
+                       if r["participant"]["nickname"] == nick]
+                check(ids == [v["participantSessionId"]],
+                      "visit %s acknowledged but not found by the next read" % nick)
+                s = readers[i].get_session(sid)
+                check(s["visitCount"] >= j + 1, "visitCount %d after %d acknowledged enters"
+                      % (s["visitCount"], j + 1))
+
+        parallel(n_threads, worker)
+        check(writers[0].get_session(sid)["visitCount"] == n_threads * per_thread, "visitCount")
+    finally:
+        _close(writers)
+        _close(readers)

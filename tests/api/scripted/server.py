@@ -129,7 +129,8 @@ def test_malformed_http_gets_400_and_the_server_stays_up(ctx):
     for junk in (b"HELLO\r\n\r\n", b"GET /healthz HTTP/9.9\r\n\r\n",
                  b"GET /healthz HTTP/1.1\r\nBad Header\r\n\r\n",
                  b"POST /v1/applications HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
-                 b"POST /healthz HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello"):
+                 b"POST /healthz HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+                 b"POST /v1/applications HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"):
         status, payload = _status_and_body(_raw(srv, junk, read_timeout=3))
         check(status == 400, "%r answered %d" % (junk, status))
         check(json.loads(payload)["code"] == "BAD_REQUEST", "%r: %r" % (junk, payload))
