@@ -400,7 +400,6 @@ class FileRun:
 
     def run(self):
         results = []
-        title, line, error, started = "setup", 1, None, False
         groups = []  # (title, line, records)
         current = ("setup", 1, [])
         for rec in self.records:

@@ -65,8 +65,9 @@ def leave(run, args):
 
 
 def enter_many(run, args):
-    """count=N enters of participants PREFIX000.. (nickname NICK000.., or nickname=SAME for
-    all) into session; -> N; fields first, last (createdAt of the first and last visit)."""
+    """count=N sequential enters of participants PREFIX000.. (prefix=, default p) with
+    nicknames NICKPREFIX000.. (nickprefix=, default n), or nickname=SAME for all; -> N;
+    fields first, last (enter times of the first and the last visit)."""
     _need(args, "key", "session", "count")
     prefix = args.get("prefix", "p")
     n = int(args["count"])

@@ -198,6 +198,10 @@ def main():
                 name, len(results) - failed, failed, time.time() - t0))
             print(summaries[-1])
         if shared.alive():
+            m = shared.client().request("GET", "/metrics")
+            if 'rollcall_http_responses_total{class="5xx"} 0\n' not in m.text:
+                print("  FAIL the shared server answered 5xx during the run:\n%s" % m.text)
+                all_ok = False
             code = shared.stop()
             if code != 0:
                 print("  FAIL shared server exited %s on SIGTERM" % code)

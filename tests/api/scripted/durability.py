@@ -5,11 +5,11 @@ import http.client
 import threading
 import time
 
-from harness import TestFailure, check
-from instream import InStream, expect_status
+from harness import check
+from instream import InStream
 
 
-def _restart(ctx, name):
+def _fresh_server(ctx, name):
     srv = ctx.env.server(name)
     srv.start()
     t = srv.create_tenant("durable")
@@ -18,7 +18,7 @@ def _restart(ctx, name):
 
 
 def test_sigkill_right_after_the_last_ack_of_500_concurrent_enters(ctx):
-    srv, _, app = _restart(ctx, "durable-500")
+    srv, _, app = _fresh_server(ctx, "durable-500")
     n, conns = 500, 8
     sid = InStream(srv, app["apiKey"]).start_session()["sessionId"]
     acked = {}
@@ -65,7 +65,7 @@ def test_sigkill_right_after_the_last_ack_of_500_concurrent_enters(ctx):
 
 
 def test_sigkill_in_the_middle_of_enters_and_leaves(ctx):
-    srv, _, app = _restart(ctx, "durable-mid")
+    srv, _, app = _fresh_server(ctx, "durable-mid")
     conns = 8
     sid = InStream(srv, app["apiKey"]).start_session()["sessionId"]
     enters, leaves = {}, {}
@@ -126,7 +126,7 @@ def test_sigkill_in_the_middle_of_enters_and_leaves(ctx):
 
 
 def test_sigterm_finishes_requests_in_flight_and_exits_zero(ctx):
-    srv, _, app = _restart(ctx, "durable-term")
+    srv, _, app = _fresh_server(ctx, "durable-term")
     sid = InStream(srv, app["apiKey"]).start_session()["sessionId"]
     acked = {}
     lock = threading.Lock()
