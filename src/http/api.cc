@@ -68,8 +68,9 @@ void Api::Handle(Request&& req, Reply reply) {
   };
   const Handler* handler = nullptr;
   PathParams params;
+  std::vector<std::string> allowed;
   const std::string& route_path = ivs::RoutesOnRawPath(req.raw_path) ? req.raw_path : req.path;
-  const Router::Result found = router_.Find(req.method, route_path, &handler, &params);
+  const Router::Result found = router_.Find(req.method, route_path, &handler, &params, &allowed);
   if (found != Router::Result::kFound && ivs::IsIvsPath(req.path)) {
     return counted(ivs::IvsRouteError(req, found == Router::Result::kNoMethod));
   }
@@ -83,6 +84,9 @@ void Api::Handle(Request&& req, Reply reply) {
       json::object o{{"code", "METHOD_NOT_ALLOWED"},
                      {"message", "method " + req.method + " is not allowed on " + req.path}};
       r.body = json::serialize(o);
+      std::string allow;
+      for (const std::string& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+      r.headers.emplace_back("Allow", std::move(allow));
       counted(std::move(r));
       return;
     }

@@ -1,5 +1,7 @@
 // IVS participant tokens: CreateParticipantToken, and the client presence endpoints
 // /v1/stage/join, leave, publish and subscribe where a token's holder reports its state.
+#include <boost/algorithm/string/predicate.hpp>
+
 #include "core/participant_token.h"
 #include "http/instream.h"
 #include "ivs/ivs_http.h"
@@ -74,8 +76,9 @@ struct Holder {
 // The verified claims of "Authorization: Bearer <participant token>".
 StatusOr<Holder> VerifiedToken(StageService& stages, const http::Request& req) {
   const std::string* auth = req.Header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (auth == nullptr || auth->compare(0, kBearer.size(), kBearer) != 0) {
+  constexpr std::string_view kBearer = "bearer ";  // the scheme is case-insensitive
+  if (auth == nullptr || auth->size() <= kBearer.size() ||
+      !boost::algorithm::iequals(std::string_view(*auth).substr(0, kBearer.size()), kBearer)) {
     return Status::Unauthenticated("missing Authorization: Bearer <participant token>");
   }
   std::optional<Jwt> jwt = ParseJwt(std::string_view(*auth).substr(kBearer.size()));
