@@ -59,8 +59,8 @@ StatusOr<TokenClaims> ClaimsFromJson(std::string_view text) {
   TokenClaims c;
   std::string version;
   if (!str("version", &version) || version != "1.0" || !str("jti", &c.participant_id) ||
-      !str("resource", &c.stage_arn) || !str("topic", &c.stage_id) ||
-      !str("user_id", &c.user_id) || !num("iat", &c.issued_at) || !num("exp", &c.expires_at)) {
+      !str("resource", &c.stage_arn) || !str("topic", &c.stage_id) || !str("user_id", &c.user_id) ||
+      !num("iat", &c.issued_at) || !num("exp", &c.expires_at)) {
     return bad;
   }
   const json::value* attrs = o.if_contains("attributes");
@@ -74,8 +74,8 @@ StatusOr<TokenClaims> ClaimsFromJson(std::string_view text) {
   const json::value* pub = caps->as_object().if_contains("allow_publish");
   const json::value* sub = caps->as_object().if_contains("allow_subscribe");
   if (pub == nullptr || !pub->is_bool() || sub == nullptr || !sub->is_bool()) return bad;
-  c.capabilities = (pub->as_bool() ? kCapabilityPublish : 0u) |
-                   (sub->as_bool() ? kCapabilitySubscribe : 0u);
+  c.capabilities =
+      (pub->as_bool() ? kCapabilityPublish : 0u) | (sub->as_bool() ? kCapabilitySubscribe : 0u);
   return c;
 }
 

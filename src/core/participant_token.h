@@ -26,7 +26,7 @@ struct TokenClaims {
   std::string stage_arn;       // "resource"
   std::string stage_id;        // "topic"
   std::string user_id;         // "user_id", 0..128 characters
-  std::vector<std::pair<std::string, std::string>> attributes;  // "attributes"
+  std::vector<std::pair<std::string, std::string>> attributes;        // "attributes"
   unsigned capabilities = kCapabilityPublish | kCapabilitySubscribe;  // "capabilities"
   int64_t issued_at = 0;   // "iat", seconds since the epoch
   int64_t expires_at = 0;  // "exp", seconds since the epoch

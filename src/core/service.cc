@@ -90,8 +90,7 @@ void EndSessionIn(Tx& tx, Application* app, Session* s, Millis at, const std::st
   }
 }
 
-NewApplication InsertApplication(Tx& tx, RowId tenant, AppType type, std::string name,
-                                 Millis now) {
+NewApplication InsertApplication(Tx& tx, RowId tenant, AppType type, std::string name, Millis now) {
   NewApplication n;
   n.app.tenant_id = tenant;
   n.app.uuid = NewUuid();

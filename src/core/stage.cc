@@ -110,7 +110,8 @@ AutoRecording AutoRecordingFromSettings(RowId storage_configuration_id, std::str
   str("thumbnailMode", &r.thumbnail_mode);
   num("reconnectWindowSeconds", &r.reconnect_window_seconds);
   num("hlsSegmentSeconds", &r.hls_segment_seconds);
-  if (auto* p = o.if_contains("recordReplicas"); p && p->is_bool()) r.record_replicas = p->as_bool();
+  if (auto* p = o.if_contains("recordReplicas"); p && p->is_bool())
+    r.record_replicas = p->as_bool();
   return r;
 }
 
@@ -134,10 +135,14 @@ std::optional<Arn> ParseArn(std::string_view s) {
   if (slash == std::string_view::npos) return std::nullopt;
   Arn a{std::string(s.substr(0, c1)), std::string(s.substr(c1 + 1, c2 - c1 - 1)),
         std::string(s.substr(c2 + 1, slash - c2 - 1)), std::string(s.substr(slash + 1))};
-  auto region_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; };
+  auto region_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  };
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
   auto type_char = [](char c) { return (c >= 'a' && c <= 'z') || c == '-'; };
-  auto id_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-'; };
+  auto id_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-';
+  };
   if (a.region.empty() || !AllOf(a.region, region_char) || a.account.empty() ||
       !AllOf(a.account, digit) || a.type.empty() || !AllOf(a.type, type_char) || a.id.empty() ||
       !AllOf(a.id, id_char)) {

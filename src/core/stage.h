@@ -54,8 +54,8 @@ struct MemberIvs {
   std::string recording_prefix;  // "" when never recorded
   ReplicationType replication_type = ReplicationType::kNone;
   std::optional<ReplicationState> replication_state;  // nullopt for kNone
-  std::string source_stage_id;   // kReplica only
-  std::string source_session_id;  // kReplica only ("st-...")
+  std::string source_stage_id;                        // kReplica only
+  std::string source_session_id;                      // kReplica only ("st-...")
 };
 
 // A member of a session with its IVS state and profile, as IVS reads return it.
@@ -68,7 +68,7 @@ struct Participant {
 
 // The IVS detail of an event beyond core Event (schema 002 columns).
 struct EventDetail {
-  std::string destination_stage_id;   // REPLICATION_* only
+  std::string destination_stage_id;    // REPLICATION_* only
   std::string destination_session_id;  // REPLICATION_* only
   bool replica = false;                // SUBSCRIBE_*: the remote participant is a replica
   std::string error_code;              // *_ERROR only
@@ -176,7 +176,8 @@ std::optional<Arn> ParseArn(std::string_view arn);
 std::string IvsArn(std::string_view region, std::string_view account, std::string_view type,
                    std::string_view id);
 
-// The S3 prefix of a participant's individual recording: {stageId}/{stageSessionId}/{participantId}.
+// The S3 prefix of a participant's individual recording:
+// {stageId}/{stageSessionId}/{participantId}.
 std::string RecordingPrefix(std::string_view stage_id, std::string_view stage_session_id,
                             std::string_view participant_id);
 

@@ -134,8 +134,8 @@ Status CheckTokenRequest(const TokenRequest& r) {
   return ValidateAttributes(r.attributes);
 }
 
-IssuedToken IssueToken(const std::string& stage_arn, const Application& app,
-                       const TokenRequest& r, Millis now) {
+IssuedToken IssueToken(const std::string& stage_arn, const Application& app, const TokenRequest& r,
+                       Millis now) {
   IssuedToken out;
   out.duration_minutes = r.duration_minutes;
   TokenClaims& c = out.claims;
@@ -215,8 +215,8 @@ PresenceView ViewOf(const TokenClaims& c, const Session& s, const Participant& p
 }  // namespace
 
 StatusOr<ParticipantFilter> ParseParticipantFilter(const ParticipantQuery& q) {
-  const int given = (q.user_id ? 1 : 0) + (q.published ? 1 : 0) + (q.state ? 1 : 0) +
-                    (q.recording_state ? 1 : 0);
+  const int given =
+      (q.user_id ? 1 : 0) + (q.published ? 1 : 0) + (q.state ? 1 : 0) + (q.recording_state ? 1 : 0);
   if (given > 1) {
     return Status::Invalid(
         "only one of filterByUserId, filterByPublished, filterByState and "
@@ -307,7 +307,8 @@ StatusOr<TenantKey> StageService::FindTenantKey(std::string_view key_id) {
 
 void StageService::CreateStage(const Tenant& t, NewStage req, Callback<CreatedStage> cb) {
   std::optional<size_t> name_len = Utf8Length(req.name);
-  if (!name_len || *name_len > 128) return cb(Status::Invalid("name must be at most 128 characters"));
+  if (!name_len || *name_len > 128)
+    return cb(Status::Invalid("name must be at most 128 characters"));
   Status v = CheckTags(req.tags);
   if (!v.ok()) return cb(v);
   if (req.tokens.size() > 12) {
@@ -368,8 +369,7 @@ StatusOr<KeysetPage<StageView>> StageService::ListStages(const Tenant& t, RowId 
 }
 
 void StageService::UpdateStage(const Tenant& t, std::string arn, std::optional<std::string> name,
-                               std::optional<RecordingRequest> recording,
-                               Callback<StageView> cb) {
+                               std::optional<RecordingRequest> recording, Callback<StageView> cb) {
   if (name) {
     std::optional<size_t> len = Utf8Length(*name);
     if (!len || *len > 128) return cb(Status::Invalid("name must be at most 128 characters"));
@@ -469,12 +469,12 @@ void StageService::TagResource(const Tenant& t, std::string arn, Tags tags, Call
 }
 
 void StageService::UntagResource(const Tenant& t, std::string arn, std::vector<std::string> keys,
-                                  Callback<Done> cb) {
+                                 Callback<Done> cb) {
   if (keys.size() > 50) return cb(Status::Invalid("tagKeys can have at most 50 keys"));
   WriteWith<Done>(
       store(),
       [this, t, arn = std::move(arn), keys = std::move(keys)](Tx& tx,
-                                                             std::optional<Done>* out) -> Status {
+                                                              std::optional<Done>* out) -> Status {
         StatusOr<Resource> r = FindResource(tx, t, region(), arn);
         if (!r.ok()) return r.status();
         tx.DeleteTags(t.id, r->kind, r->id, keys);
@@ -486,9 +486,8 @@ void StageService::UntagResource(const Tenant& t, std::string arn, std::vector<s
 
 // --- storage configurations ---
 
-void StageService::CreateStorageConfiguration(const Tenant& t, std::string name,
-                                              std::string bucket, Tags tags,
-                                              Callback<StorageView> cb) {
+void StageService::CreateStorageConfiguration(const Tenant& t, std::string name, std::string bucket,
+                                              Tags tags, Callback<StorageView> cb) {
   std::optional<size_t> len = Utf8Length(name);
   if (!len || *len > 128) return cb(Status::Invalid("name must be at most 128 characters"));
   if (bucket.size() < 3 || bucket.size() > 63) {
@@ -517,8 +516,7 @@ void StageService::CreateStorageConfiguration(const Tenant& t, std::string name,
       std::move(cb));
 }
 
-StatusOr<StorageView> StageService::GetStorageConfiguration(const Tenant& t,
-                                                            std::string_view arn) {
+StatusOr<StorageView> StageService::GetStorageConfiguration(const Tenant& t, std::string_view arn) {
   return ReadWith<StorageView>(store(), [&](Tx& tx, std::optional<StorageView>* out) {
     StatusOr<StorageConfiguration> c = FindStorage(tx, t, region(), arn);
     if (!c.ok()) return c.status();
@@ -529,8 +527,8 @@ StatusOr<StorageView> StageService::GetStorageConfiguration(const Tenant& t,
 }
 
 StatusOr<KeysetPage<StorageView>> StageService::ListStorageConfigurations(const Tenant& t,
-                                                                         RowId after_id,
-                                                                         int64_t limit) {
+                                                                          RowId after_id,
+                                                                          int64_t limit) {
   Status v = CheckLimit(limit, 100);
   if (!v.ok()) return v;
   return ReadWith<KeysetPage<StorageView>>(
@@ -548,8 +546,7 @@ StatusOr<KeysetPage<StorageView>> StageService::ListStorageConfigurations(const 
       });
 }
 
-void StageService::DeleteStorageConfiguration(const Tenant& t, std::string arn,
-                                              Callback<Done> cb) {
+void StageService::DeleteStorageConfiguration(const Tenant& t, std::string arn, Callback<Done> cb) {
   WriteWith<Done>(
       store(),
       [this, t, arn = std::move(arn)](Tx& tx, std::optional<Done>* out) -> Status {
@@ -569,24 +566,21 @@ void StageService::DeleteStorageConfiguration(const Tenant& t, std::string arn,
 
 // --- sessions ---
 
-StatusOr<KeysetPage<Session>> StageService::ListStageSessions(const Tenant& t,
-                                                              std::string_view arn,
+StatusOr<KeysetPage<Session>> StageService::ListStageSessions(const Tenant& t, std::string_view arn,
                                                               std::optional<RowId> before_id,
                                                               int64_t limit) {
   Status v = CheckLimit(limit, 100);
   if (!v.ok()) return v;
-  return ReadWith<KeysetPage<Session>>(store(),
-                                       [&](Tx& tx, std::optional<KeysetPage<Session>>* out) {
-                                         StatusOr<Application> app = FindStage(tx, t, region(), arn);
-                                         if (!app.ok()) return app.status();
-                                         out->emplace();
-                                         (*out)->items = tx.ListSessionsBefore(t.id, app->id,
-                                                                               before_id, limit + 1);
-                                         (*out)->more =
-                                             static_cast<int64_t>((*out)->items.size()) > limit;
-                                         if ((*out)->more) (*out)->items.pop_back();
-                                         return Status::Ok();
-                                       });
+  return ReadWith<KeysetPage<Session>>(
+      store(), [&](Tx& tx, std::optional<KeysetPage<Session>>* out) {
+        StatusOr<Application> app = FindStage(tx, t, region(), arn);
+        if (!app.ok()) return app.status();
+        out->emplace();
+        (*out)->items = tx.ListSessionsBefore(t.id, app->id, before_id, limit + 1);
+        (*out)->more = static_cast<int64_t>((*out)->items.size()) > limit;
+        if ((*out)->more) (*out)->items.pop_back();
+        return Status::Ok();
+      });
 }
 
 StatusOr<Session> StageService::GetStageSession(const Tenant& t, std::string_view arn,
@@ -739,8 +733,8 @@ void StageService::StartParticipantReplication(const Tenant& t, ReplicationReque
         if (!src->active_session_id) return absent;
         std::optional<Session> src_session = tx.GetSession(t.id, *src->active_session_id);
         if (!src_session) return absent;
-        std::optional<Participant> source = tx.FindParticipant(t.id, src_session->id,
-                                                                req.participant_id);
+        std::optional<Participant> source =
+            tx.FindParticipant(t.id, src_session->id, req.participant_id);
         if (!source) return absent;
         if (!source->connected()) {
           return Status(Code::kConflict, "the participant is not connected to the source stage");
@@ -759,8 +753,8 @@ void StageService::StartParticipantReplication(const Tenant& t, ReplicationReque
         if (existing && existing->connected()) {
           return Status(Code::kConflict, "the participant is already in the destination stage");
         }
-        const std::string attributes = req.attributes ? AttributesToJson(*req.attributes)
-                                                      : source->member.attributes_json;
+        const std::string attributes =
+            req.attributes ? AttributesToJson(*req.attributes) : source->member.attributes_json;
         MemberIvs replica = source->ivs;
         replica.replication_type = ReplicationType::kReplica;
         replica.replication_state = ReplicationState::kActive;
@@ -814,8 +808,8 @@ void StageService::StopParticipantReplication(const Tenant& t, std::string sourc
         if (!src.ok()) return src.status();
         StatusOr<Application> dst = FindStage(tx, t, region(), destination_arn);
         if (!dst.ok()) return dst.status();
-        std::optional<ReplicaLink> link = tx.FindActiveReplica(t.id, src->id, dst->id,
-                                                               participant_id);
+        std::optional<ReplicaLink> link =
+            tx.FindActiveReplica(t.id, src->id, dst->id, participant_id);
         if (!link) return NotFound("active replication of participant", participant_id);
         rules::StopReplicationIn(tx, std::move(*link), Now());
         *out = Done{};
@@ -825,8 +819,8 @@ void StageService::StopParticipantReplication(const Tenant& t, std::string sourc
 }
 
 StatusOr<KeysetPage<ReplicaView>> StageService::ListParticipantReplicas(
-    const Tenant& t, std::string_view source_arn, std::string_view participant_id,
-    RowId after_id, int64_t limit) {
+    const Tenant& t, std::string_view source_arn, std::string_view participant_id, RowId after_id,
+    int64_t limit) {
   Status v = CheckLimit(limit, 50);
   if (!v.ok()) return v;
   return ReadWith<KeysetPage<ReplicaView>>(

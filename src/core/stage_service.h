@@ -152,11 +152,11 @@ class StageService {
                      Callback<Done> cb);
 
   // Storage configurations. Deleting one that a stage records to: kConflict.
-  void CreateStorageConfiguration(const Tenant& t, std::string name, std::string bucket,
-                                  Tags tags, Callback<StorageView> cb);
+  void CreateStorageConfiguration(const Tenant& t, std::string name, std::string bucket, Tags tags,
+                                  Callback<StorageView> cb);
   StatusOr<StorageView> GetStorageConfiguration(const Tenant& t, std::string_view arn);
   StatusOr<KeysetPage<StorageView>> ListStorageConfigurations(const Tenant& t, RowId after_id,
-                                                             int64_t limit);
+                                                              int64_t limit);
   void DeleteStorageConfiguration(const Tenant& t, std::string arn, Callback<Done> cb);
 
   // Stage sessions, newest first, before the session with row id before_id.
@@ -207,8 +207,8 @@ class StageService {
   void Join(RowId tenant, TokenClaims claims, JoinRequest req, Callback<PresenceView> cb);
   void Leave(RowId tenant, TokenClaims claims, Callback<PresenceView> cb);
   void Publish(RowId tenant, TokenClaims claims, bool started, Callback<PresenceView> cb);
-  void Subscribe(RowId tenant, TokenClaims claims, std::string remote_participant_id,
-                 bool started, Callback<PresenceView> cb);
+  void Subscribe(RowId tenant, TokenClaims claims, std::string remote_participant_id, bool started,
+                 Callback<PresenceView> cb);
 
  private:
   Store& store() { return service_.store(); }

@@ -35,9 +35,12 @@ std::string SealCursor(std::string_view tenant_secret, std::string_view context,
   auto* ct = reinterpret_cast<unsigned char*>(out.data() + kNonce);
   CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   int len = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(key), Bytes(nonce)) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(context), static_cast<int>(context.size())) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), ct, &len, Bytes(position), static_cast<int>(position.size())) != 1 ||
+  if (!ctx ||
+      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(key), Bytes(nonce)) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(context),
+                        static_cast<int>(context.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), ct, &len, Bytes(position), static_cast<int>(position.size())) !=
+          1 ||
       EVP_EncryptFinal_ex(ctx.get(), ct + len, &len) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag, ct + position.size()) != 1) {
     std::abort();  // OpenSSL failing on valid input is a bug of the host
@@ -58,7 +61,8 @@ std::optional<std::string> OpenCursor(std::string_view tenant_secret, std::strin
   int len = 0;
   if (!ctx ||
       EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(key), Bytes(*raw)) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(context), static_cast<int>(context.size())) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(context),
+                        static_cast<int>(context.size())) != 1 ||
       EVP_DecryptUpdate(ctx.get(), pt, &len, Bytes(*raw) + kNonce, static_cast<int>(n)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, tag.data()) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), pt + len, &len) != 1) {

@@ -43,8 +43,7 @@ std::optional<http::Response> Authenticate(StageService& stages, const http::Req
     return IvsErrorResponse(owner.status(), req.request_id);
   }
   SignedRequest signed_request{req.method, req.raw_path, req.raw_query, &req.headers, req.body};
-  SigV4Result verified =
-      Verify(signed_request, auth, owner->key.secret_access_key, stages.Now());
+  SigV4Result verified = Verify(signed_request, auth, owner->key.secret_access_key, stages.Now());
   if (!verified.ok()) {
     return IvsErrorResponse(IvsErrorFor(verified.error), verified.message, req.request_id);
   }
@@ -100,7 +99,7 @@ std::optional<bool> Call::Bool(std::string_view name) const {
 int64_t Call::MaxResults(int64_t fallback) const { return Int("maxResults").value_or(fallback); }
 
 StatusOr<std::optional<json::array>> Call::Position(std::string_view context,
-                                                     std::string_view shape) const {
+                                                    std::string_view shape) const {
   std::optional<std::string> token = Str("nextToken");
   if (!token || token->empty()) return std::optional<json::array>();
   StatusOr<TenantKey> key = stages->TenantKeyOf(tenant.id);
@@ -196,15 +195,17 @@ void Registrar::RemainingOperations() {
   for (const ServiceModel::Operation& op : ServiceModel::Get().operations()) {
     if (implemented_.count(op.name) > 0) continue;
     const std::string message =
-        op.name + " is not supported by rollcall, which implements the stage, session, "
-                  "participant, token, storage configuration, tag and replication operations";
-    router_.Add(op.method, op.uri, [stages = &stages_, message](
-                                       http::Request& req, const http::PathParams&,
-                                       http::Reply reply) {
-      Tenant tenant;
-      if (auto error = Authenticate(*stages, req, &tenant)) return reply(std::move(*error));
-      reply(IvsErrorResponse(NotSupported(), message, req.request_id));
-    });
+        op.name +
+        " is not supported by rollcall, which implements the stage, session, "
+        "participant, token, storage configuration, tag and replication operations";
+    router_.Add(op.method, op.uri,
+                [stages = &stages_, message](http::Request& req, const http::PathParams&,
+                                             http::Reply reply) {
+                  Tenant tenant;
+                  if (auto error = Authenticate(*stages, req, &tenant))
+                    return reply(std::move(*error));
+                  reply(IvsErrorResponse(NotSupported(), message, req.request_id));
+                });
   }
 }
 

@@ -9,8 +9,8 @@ namespace rollcall::ivs {
 
 std::string SignJwt(std::string_view key_id, std::string_view secret, std::string_view payload) {
   boost::json::object header{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", key_id}};
-  std::string input = Base64UrlEncode(boost::json::serialize(header)) + "." +
-                      Base64UrlEncode(payload);
+  std::string input =
+      Base64UrlEncode(boost::json::serialize(header)) + "." + Base64UrlEncode(payload);
   const std::string mac = HmacSha256(secret, input);
   return input + "." + Base64UrlEncode(mac);
 }
@@ -35,8 +35,8 @@ std::optional<Jwt> ParseJwt(std::string_view token) {
       !kid->is_string()) {
     return std::nullopt;
   }
-  return Jwt{std::string(kid->as_string()), std::move(*payload),
-             std::string(token.substr(0, d2)), std::move(*mac)};
+  return Jwt{std::string(kid->as_string()), std::move(*payload), std::string(token.substr(0, d2)),
+             std::move(*mac)};
 }
 
 bool VerifyJwt(const Jwt& jwt, std::string_view secret) {

@@ -16,7 +16,8 @@ std::string StageArnFromId(const StageService& stages, const Tenant& t, const st
 void AddReplication(const StageService& stages, const Tenant& t, const MemberIvs& ivs,
                     json::object* o) {
   (*o)["replicationType"] = ReplicationTypeName(ivs.replication_type);
-  if (ivs.replication_state) (*o)["replicationState"] = ReplicationStateName(*ivs.replication_state);
+  if (ivs.replication_state)
+    (*o)["replicationState"] = ReplicationStateName(*ivs.replication_state);
   if (ivs.replication_type == ReplicationType::kReplica) {
     (*o)["sourceStageArn"] = StageArnFromId(stages, t, ivs.source_stage_id);
     (*o)["sourceSessionId"] = ivs.source_session_id;
@@ -113,28 +114,28 @@ void RegisterParticipantOperations(Registrar& r) {
     if (!filter.ok()) return c.Fail(filter.status());
     const std::string arn = *c.Str("stageArn");
     const std::string session = *c.Str("sessionId");
-    const std::string context =
-        "ListParticipants|" + arn + "|" + session + "|" + q.user_id.value_or("\x01") + "|" +
-        (q.published ? (*q.published ? "1" : "0") : "-") + "|" + q.state.value_or("-") + "|" +
-        q.recording_state.value_or("-");
+    const std::string context = "ListParticipants|" + arn + "|" + session + "|" +
+                                q.user_id.value_or("\x01") + "|" +
+                                (q.published ? (*q.published ? "1" : "0") : "-") + "|" +
+                                q.state.value_or("-") + "|" + q.recording_state.value_or("-");
     StatusOr<std::optional<json::array>> pos = c.Position(context, "isi");
     if (!pos.ok()) return c.Fail(pos.status());
     std::optional<ParticipantKey> after;
     if (pos.value()) {
       const json::array& a = *pos.value();
-      after = ParticipantKey{a.at(0).as_int64(), std::string(a.at(1).as_string()),
-                             a.at(2).as_int64()};
+      after =
+          ParticipantKey{a.at(0).as_int64(), std::string(a.at(1).as_string()), a.at(2).as_int64()};
     }
-    StatusOr<KeysetPage<Participant>> page = c.stages->ListParticipants(
-        c.tenant, arn, session, filter.value(), after, c.MaxResults(50));
+    StatusOr<KeysetPage<Participant>> page =
+        c.stages->ListParticipants(c.tenant, arn, session, filter.value(), after, c.MaxResults(50));
     if (!page.ok()) return c.Fail(page.status());
     json::array items;
     for (const Participant& p : page->items) items.push_back(SummaryJson(*c.stages, c.tenant, p));
     json::object out{{"participants", std::move(items)}};
     if (page->more) {
       const Participant& last = page->items.back();
-      out["nextToken"] = c.NextToken(context, {last.member.first_join_at,
-                                               last.member.ivs_participant_id, last.member.id});
+      out["nextToken"] = c.NextToken(
+          context, {last.member.first_join_at, last.member.ivs_participant_id, last.member.id});
     }
     c.Ok(std::move(out));
   });
@@ -174,14 +175,14 @@ void RegisterParticipantOperations(Registrar& r) {
     if (const json::value* a = c.input.if_contains("attributes"); a && a->is_object()) {
       req.attributes = AttributesFrom(a->as_object());
     }
-    c.stages->StartParticipantReplication(
-        c.tenant, std::move(req), c.Then<Done>([](const Done&) { return json::object(); }));
+    c.stages->StartParticipantReplication(c.tenant, std::move(req),
+                                          c.Then<Done>([](const Done&) { return json::object(); }));
   });
 
   r.Operation("StopParticipantReplication", [](Call c) {
-    c.stages->StopParticipantReplication(
-        c.tenant, *c.Str("sourceStageArn"), *c.Str("destinationStageArn"),
-        *c.Str("participantId"), c.Then<Done>([](const Done&) { return json::object(); }));
+    c.stages->StopParticipantReplication(c.tenant, *c.Str("sourceStageArn"),
+                                         *c.Str("destinationStageArn"), *c.Str("participantId"),
+                                         c.Then<Done>([](const Done&) { return json::object(); }));
   });
 
   r.Operation("ListParticipantReplicas", [](Call c) {
@@ -191,8 +192,8 @@ void RegisterParticipantOperations(Registrar& r) {
     StatusOr<std::optional<json::array>> pos = c.Position(context, "i");
     if (!pos.ok()) return c.Fail(pos.status());
     const RowId after = pos.value() ? pos.value()->at(0).as_int64() : 0;
-    StatusOr<KeysetPage<ReplicaView>> page = c.stages->ListParticipantReplicas(
-        c.tenant, arn, participant, after, c.MaxResults(50));
+    StatusOr<KeysetPage<ReplicaView>> page =
+        c.stages->ListParticipantReplicas(c.tenant, arn, participant, after, c.MaxResults(50));
     if (!page.ok()) return c.Fail(page.status());
     json::array items;
     for (const ReplicaView& v : page->items) items.push_back(ReplicaJson(*c.stages, c.tenant, v));

@@ -24,7 +24,8 @@ void RegisterSessionOperations(Registrar& r) {
   });
 
   r.Operation("GetStageSession", [](Call c) {
-    StatusOr<Session> s = c.stages->GetStageSession(c.tenant, *c.Str("stageArn"), *c.Str("sessionId"));
+    StatusOr<Session> s =
+        c.stages->GetStageSession(c.tenant, *c.Str("stageArn"), *c.Str("sessionId"));
     if (!s.ok()) return c.Fail(s.status());
     c.Ok(json::object{{"stageSession", StageSessionJson(s.value())}});
   });

@@ -184,9 +184,8 @@ SigV4Result ParseAuthorization(std::string_view header, Authorization* out) {
     out->signed_headers.push_back(std::move(name));
     h = e + 1;
   }
-  if (signature->size() != 64 || !std::all_of(signature->begin(), signature->end(), [](char c) {
-        return HexValue(c) >= 0;
-      })) {
+  if (signature->size() != 64 ||
+      !std::all_of(signature->begin(), signature->end(), [](char c) { return HexValue(c) >= 0; })) {
     return Fail(SigV4Error::kIncomplete, "Signature must be 64 hexadecimal digits");
   }
   out->signature = std::string(*signature);
@@ -237,7 +236,8 @@ std::string CanonicalHeaderValue(std::string_view value) {
   return out;
 }
 
-std::string CanonicalRequest(const SignedRequest& req, const std::vector<std::string>& signed_headers,
+std::string CanonicalRequest(const SignedRequest& req,
+                             const std::vector<std::string>& signed_headers,
                              std::string_view payload_hash) {
   std::string out(req.method);
   out.push_back('\n');
@@ -319,8 +319,8 @@ SigV4Result Verify(const SignedRequest& req, const Authorization& auth, std::str
   }
   if (*when > now + kMaxSkew) {
     return Fail(SigV4Error::kExpired, "Signature not yet current: " + amz_date +
-                                          " is still later than " + AmzDate(now + kMaxSkew) +
-                                          " (" + AmzDate(now) + " + 15 min.)");
+                                          " is still later than " + AmzDate(now + kMaxSkew) + " (" +
+                                          AmzDate(now) + " + 15 min.)");
   }
   if (amz_date.compare(0, 8, auth.date) != 0) {
     return Fail(SigV4Error::kMismatch,
@@ -336,9 +336,8 @@ SigV4Result Verify(const SignedRequest& req, const Authorization& auth, std::str
     }
   }
   const std::string canonical = CanonicalRequest(req, auth.signed_headers, payload_hash);
-  const std::string expected =
-      Signature(SigningKey(secret, auth.date, auth.region, auth.service),
-                StringToSign(amz_date, auth.scope(), canonical));
+  const std::string expected = Signature(SigningKey(secret, auth.date, auth.region, auth.service),
+                                         StringToSign(amz_date, auth.scope(), canonical));
   if (!ConstantTimeEquals(expected, auth.signature)) {
     return Fail(SigV4Error::kMismatch,
                 "The request signature we calculated does not match the signature you provided. "

@@ -28,7 +28,7 @@ struct SignedRequest {
 // SignedHeaders=a;b;c, Signature=hex".
 struct Authorization {
   std::string access_key_id;
-  std::string date;     // yyyymmdd of the credential scope
+  std::string date;  // yyyymmdd of the credential scope
   std::string region;
   std::string service;
   std::string terminator;
@@ -67,7 +67,8 @@ std::string CanonicalQuery(std::string_view raw_query);
 std::string CanonicalHeaderValue(std::string_view value);
 // The canonical request over the listed headers (values of repeated headers joined by ',').
 // A listed header the request lacks contributes an empty value.
-std::string CanonicalRequest(const SignedRequest& req, const std::vector<std::string>& signed_headers,
+std::string CanonicalRequest(const SignedRequest& req,
+                             const std::vector<std::string>& signed_headers,
                              std::string_view payload_hash);
 std::string StringToSign(std::string_view amz_date, std::string_view scope,
                          std::string_view canonical_request);

@@ -27,8 +27,8 @@ std::optional<RecordingRequest> RecordingFrom(const json::object& input) {
     }
   };
   str(*c, "storageConfigurationArn", &r.storage_configuration_arn);
-  if (const json::value* m = c->if_contains("mediaTypes"); m && m->is_array() &&
-                                                          !m->as_array().empty()) {
+  if (const json::value* m = c->if_contains("mediaTypes");
+      m && m->is_array() && !m->as_array().empty()) {
     s.media_type = m->as_array()[0].as_string();
   }
   if (const json::object* t = Object(*c, "thumbnailConfiguration")) {
@@ -67,7 +67,8 @@ void RegisterStageOperations(Registrar& r) {
     req.tags = TagsFrom(c.input, "tags");
     req.recording = RecordingFrom(c.input);
     if (const json::value* v = c.input.if_contains("participantTokenConfigurations")) {
-      for (const json::value& e : v->as_array()) req.tokens.push_back(TokenRequestFrom(e.as_object()));
+      for (const json::value& e : v->as_array())
+        req.tokens.push_back(TokenRequestFrom(e.as_object()));
     }
     const Tenant tenant = c.tenant;
     c.stages->CreateStage(tenant, std::move(req), [c](StatusOr<CreatedStage> r) {
@@ -97,7 +98,8 @@ void RegisterStageOperations(Registrar& r) {
     StatusOr<KeysetPage<StageView>> page = c.stages->ListStages(c.tenant, after, c.MaxResults(50));
     if (!page.ok()) return c.Fail(page.status());
     json::array stages;
-    for (const StageView& v : page->items) stages.push_back(StageSummaryJson(*c.stages, c.tenant, v));
+    for (const StageView& v : page->items)
+      stages.push_back(StageSummaryJson(*c.stages, c.tenant, v));
     json::object out{{"stages", std::move(stages)}};
     if (page->more) out["nextToken"] = c.NextToken(kContext, {page->items.back().app.id});
     c.Ok(std::move(out));

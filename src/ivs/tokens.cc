@@ -131,12 +131,11 @@ Status ParseState(const json::object& body, bool* started) {
 }
 
 http::Response PresenceJson(const PresenceView& v) {
-  return http::JsonResponse(
-      200, json::object{{"participantId", v.participant_id},
-                        {"stageArn", v.stage_arn},
-                        {"sessionId", v.stage_session_id},
-                        {"state", v.connected ? "CONNECTED" : "DISCONNECTED"},
-                        {"published", v.published}});
+  return http::JsonResponse(200, json::object{{"participantId", v.participant_id},
+                                              {"stageArn", v.stage_arn},
+                                              {"sessionId", v.stage_session_id},
+                                              {"state", v.connected ? "CONNECTED" : "DISCONNECTED"},
+                                              {"published", v.published}});
 }
 
 Callback<PresenceView> ReplyPresence(http::Reply reply) {

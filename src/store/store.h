@@ -117,7 +117,8 @@ class Tx {
   // A stage's autoParticipantRecordingConfiguration; nullopt when it has none.
   virtual std::optional<AutoRecording> GetStageRecording(RowId tenant, RowId app) = 0;
   // Sets (or with nullopt removes) the stage's autoParticipantRecordingConfiguration.
-  virtual void SetStageRecording(RowId tenant, RowId app, const std::optional<AutoRecording>& r) = 0;
+  virtual void SetStageRecording(RowId tenant, RowId app,
+                                 const std::optional<AutoRecording>& r) = 0;
   // Number of not-deleted stages whose recording uses the storage configuration.
   virtual int64_t CountStagesUsingStorage(RowId tenant, RowId storage_configuration) = 0;
 
@@ -186,8 +187,8 @@ class Tx {
                                                        const std::string& participant_id) = 0;
   // Links of participant_id from the source app with id > after_id, ascending id, at most limit.
   virtual std::vector<ReplicaView> ListReplicas(RowId tenant, RowId source_app,
-                                                const std::string& participant_id,
-                                                RowId after_id, int64_t limit) = 0;
+                                                const std::string& participant_id, RowId after_id,
+                                                int64_t limit) = 0;
   // ACTIVE links whose source or destination session is `session`, by id.
   virtual std::vector<ReplicaLink> ListActiveReplicasOfSession(RowId tenant, RowId session) = 0;
 };

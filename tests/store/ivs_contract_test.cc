@@ -95,7 +95,8 @@ class IvsContract : public ::testing::TestWithParam<std::string> {
         [&](Callback<PresenceView> cb) { stages_->Join(tenant_.id, c, std::move(req), cb); });
   }
   StatusOr<PresenceView> Leave(const TokenClaims& c) {
-    return Wait<PresenceView>([&](Callback<PresenceView> cb) { stages_->Leave(tenant_.id, c, cb); });
+    return Wait<PresenceView>(
+        [&](Callback<PresenceView> cb) { stages_->Leave(tenant_.id, c, cb); });
   }
   StatusOr<PresenceView> Publish(const TokenClaims& c, bool started) {
     return Wait<PresenceView>(
@@ -181,7 +182,8 @@ TEST_P(IvsContract, StagesTagsAndRecording) {
 
   // A storage configuration in use cannot be deleted.
   auto del = [&](const std::string& arn) {
-    return Wait<Done>([&](Callback<Done> cb) { stages_->DeleteStorageConfiguration(tenant_, arn, cb); })
+    return Wait<Done>(
+               [&](Callback<Done> cb) { stages_->DeleteStorageConfiguration(tenant_, arn, cb); })
         .status();
   };
   const std::string storage_arn = stages_->StorageArnOf(tenant_, storage.config.config_id);
@@ -191,7 +193,9 @@ TEST_P(IvsContract, StagesTagsAndRecording) {
     stages_->TagResource(tenant_, Arn(s), {{"a", "x"}, {"c", "3"}}, cb);
   });
   ASSERT_TRUE(tag.ok());
-  auto untag = Wait<Done>([&](Callback<Done> cb) { stages_->UntagResource(tenant_, Arn(s), {"b", "zz"}, cb); });
+  auto untag = Wait<Done>([&](Callback<Done> cb) {
+    stages_->UntagResource(tenant_, Arn(s), {"b", "zz"}, cb);
+  });
   ASSERT_TRUE(untag.ok());
   EXPECT_EQ(stages_->ListTags(tenant_, Arn(s)).value(), (Tags{{"a", "x"}, {"c", "3"}}));
 
@@ -202,12 +206,14 @@ TEST_P(IvsContract, StagesTagsAndRecording) {
   EXPECT_EQ(updated->app.name, "renamed");
   EXPECT_FALSE(updated->recording.has_value());
   EXPECT_TRUE(del(storage_arn).ok());
-  EXPECT_EQ(stages_->GetStorageConfiguration(tenant_, storage_arn).status().code(), Code::kNotFound);
+  EXPECT_EQ(stages_->GetStorageConfiguration(tenant_, storage_arn).status().code(),
+            Code::kNotFound);
 
   // Listing pages in creation order and skips deleted stages.
   StageView second = CreateStage(tenant_);
   StageView third = CreateStage(tenant_);
-  auto deleted = Wait<Done>([&](Callback<Done> cb) { stages_->DeleteStage(tenant_, Arn(second), cb); });
+  auto deleted =
+      Wait<Done>([&](Callback<Done> cb) { stages_->DeleteStage(tenant_, Arn(second), cb); });
   ASSERT_TRUE(deleted.ok());
   EXPECT_EQ(stages_->GetStage(tenant_, Arn(second)).status().code(), Code::kNotFound);
   StatusOr<KeysetPage<StageView>> page = stages_->ListStages(tenant_, 0, 1);
@@ -257,9 +263,9 @@ TEST_P(IvsContract, TokenLifecycleAndEvents) {
   EXPECT_TRUE(p.connected());
   EXPECT_EQ(p.member.first_join_at, kT0);
   EXPECT_EQ(p.profile.nickname, "Alice");
-  EXPECT_EQ(EventNames(arn, session, a.participant_id),
-            (std::vector<std::string>{"JOINED", "PUBLISH_STARTED", "PUBLISH_STOPPED", "LEFT",
-                                      "JOINED"}));
+  EXPECT_EQ(
+      EventNames(arn, session, a.participant_id),
+      (std::vector<std::string>{"JOINED", "PUBLISH_STARTED", "PUBLISH_STOPPED", "LEFT", "JOINED"}));
   EXPECT_EQ(EventNames(arn, session, b.participant_id),
             (std::vector<std::string>{"JOINED", "SUBSCRIBE_STARTED"}));
 
@@ -301,7 +307,8 @@ TEST_P(IvsContract, RecordingFollowsPublishing) {
   ParticipantFilter active;
   active.kind = ParticipantFilter::Kind::kRecordingState;
   active.recording_state = RecordingState::kActive;
-  EXPECT_EQ(stages_->ListParticipants(tenant_, arn, session, active, std::nullopt, 10)->items.size(), 1u);
+  EXPECT_EQ(
+      stages_->ListParticipants(tenant_, arn, session, active, std::nullopt, 10)->items.size(), 1u);
 
   // Ending the session stops the publishing and the recording.
   auto deleted = Wait<Done>([&](Callback<Done> cb) { stages_->DeleteStage(tenant_, arn, cb); });
@@ -332,7 +339,8 @@ TEST_P(IvsContract, ListParticipantsFiltersAndPages) {
     for (const Participant& p : page->items) all.push_back(p.member.ivs_participant_id);
     if (!page->more) break;
     const Participant& last = page->items.back();
-    after = ParticipantKey{last.member.first_join_at, last.member.ivs_participant_id, last.member.id};
+    after =
+        ParticipantKey{last.member.first_join_at, last.member.ivs_participant_id, last.member.id};
   }
   EXPECT_EQ(all.size(), 7u);
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 7u);
@@ -490,7 +498,8 @@ TEST_P(IvsContract, EndingTheSourceSessionStopsReplication) {
   });
   ASSERT_TRUE(start.ok());
   const std::string dst_session = *stages_->GetStage(tenant_, Arn(dst))->active_session_id;
-  auto deleted = Wait<Done>([&](Callback<Done> cb) { stages_->DeleteStage(tenant_, Arn(src), cb); });
+  auto deleted =
+      Wait<Done>([&](Callback<Done> cb) { stages_->DeleteStage(tenant_, Arn(src), cb); });
   ASSERT_TRUE(deleted.ok());
   Participant replica = Get(Arn(dst), dst_session, a.participant_id);
   EXPECT_FALSE(replica.connected());
@@ -502,7 +511,8 @@ TEST_P(IvsContract, TenantsAreIsolated) {
   TenantCredentials other = MakeTenant();
   StageView theirs = CreateStage(other.tenant);
   // Another account's ARN, or my account id on their stage id: not found, alike.
-  EXPECT_EQ(stages_->GetStage(tenant_, Arn(theirs, &other.tenant)).status().code(), Code::kNotFound);
+  EXPECT_EQ(stages_->GetStage(tenant_, Arn(theirs, &other.tenant)).status().code(),
+            Code::kNotFound);
   const std::string forged = IvsArn("us-east-1", tenant_.account_id, "stage", theirs.app.stage_id);
   EXPECT_EQ(stages_->GetStage(tenant_, forged).status().code(), Code::kNotFound);
   EXPECT_EQ(stages_->ListTags(tenant_, forged).status().code(), Code::kNotFound);
@@ -514,11 +524,12 @@ TEST_P(IvsContract, TenantsAreIsolated) {
       [&](Callback<PresenceView> cb) { stages_->Join(other.tenant.id, a, JoinRequest{}, cb); });
   EXPECT_EQ(foreign.status().code(), Code::kUnauthenticated);
   // A wrong region is another resource too.
-  EXPECT_EQ(stages_->GetStage(tenant_, IvsArn("eu-west-1", tenant_.account_id, "stage",
-                                              mine.app.stage_id))
-                .status()
-                .code(),
-            Code::kNotFound);
+  EXPECT_EQ(
+      stages_
+          ->GetStage(tenant_, IvsArn("eu-west-1", tenant_.account_id, "stage", mine.app.stage_id))
+          .status()
+          .code(),
+      Code::kNotFound);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IvsContract, ::testing::ValuesIn(BackendUrls()),

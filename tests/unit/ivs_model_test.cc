@@ -34,7 +34,8 @@ TEST(IvsModel, AcceptsValidInputs) {
       "participantTokenConfigurations":[{"duration":20160,"userId":"u","capabilities":["PUBLISH"]}],
       "autoParticipantRecordingConfiguration":{"storageConfigurationArn":""}})")
                   .ok());
-  EXPECT_TRUE(Check("ListParticipants", R"({"stageArn":"arn:aws:ivs:us-east-1:123456789012:stage/AbCdEf123456",
+  EXPECT_TRUE(Check("ListParticipants",
+                    R"({"stageArn":"arn:aws:ivs:us-east-1:123456789012:stage/AbCdEf123456",
       "sessionId":"st-AbCdEfGh12345","maxResults":100,"filterByState":"CONNECTED"})")
                   .ok());
   EXPECT_TRUE(Check("ListStages", "{}").ok());
@@ -53,16 +54,18 @@ TEST(IvsModel, LengthsInCodePoints) {
                     R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","userId":")" +
                         std::string(128, 'x') + R"("})")
                   .ok());
-  Status s = Check("CreateParticipantToken", R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","userId":")" +
-                                                 std::string(129, 'x') + R"("})");
+  Status s = Check("CreateParticipantToken",
+                   R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","userId":")" +
+                       std::string(129, 'x') + R"("})");
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_NE(s.message().find("length less than or equal to 128"), std::string::npos);
   // 128 two-byte characters are 128 characters.
   std::string korean;
   for (int i = 0; i < 128; ++i) korean += "\xea\xb0\x80";
-  EXPECT_TRUE(Check("CreateParticipantToken",
-                    R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","userId":")" + korean + R"("})")
-                  .ok());
+  EXPECT_TRUE(
+      Check("CreateParticipantToken",
+            R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","userId":")" + korean + R"("})")
+          .ok());
   EXPECT_FALSE(Check("GetStageSession",
                      R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","sessionId":"st-short"})")
                    .ok());
@@ -75,9 +78,10 @@ TEST(IvsModel, PatternsMatchTheWholeValue) {
   EXPECT_FALSE(Check("GetStage", R"({"arn":"xarn:aws:ivs:us-east-1:1:stage/a"})").ok());
   EXPECT_FALSE(Check("GetStage", R"({"arn":"arn:aws:ivs:us-east-1:1:stage/a/b"})").ok());
   EXPECT_FALSE(Check("GetStage", R"({"arn":"arn:aws:ivs:us-east-1:1:channel/a"})").ok());
-  EXPECT_FALSE(Check("GetStageSession",
-                     R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","sessionId":"xx-AbCdEfGh12345"})")
-                   .ok());
+  EXPECT_FALSE(
+      Check("GetStageSession",
+            R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","sessionId":"xx-AbCdEfGh12345"})")
+          .ok());
   EXPECT_FALSE(Check("CreateStorageConfiguration", R"({"s3":{"bucketName":"Upper_Case"}})").ok());
   EXPECT_FALSE(Check("ListStages", R"({"nextToken":"has space"})").ok());
 }
@@ -90,30 +94,37 @@ TEST(IvsModel, ResourceArnPatternIsTheCorrectedOne) {
   EXPECT_TRUE(Check("ListTagsForResource",
                     R"({"resourceArn":"arn:aws:ivs:us-east-1:1:storage-configuration/x"})")
                   .ok());
-  EXPECT_FALSE(Check("ListTagsForResource", R"({"resourceArn":"arn:aws:ivs:us-east-1:1:stage"})").ok());
+  EXPECT_FALSE(
+      Check("ListTagsForResource", R"({"resourceArn":"arn:aws:ivs:us-east-1:1:stage"})").ok());
 }
 
 TEST(IvsModel, EnumsAndRanges) {
-  const std::string arn = R"("stageArn":"arn:aws:ivs:us-east-1:1:stage/a","sessionId":"st-AbCdEfGh12345")";
+  const std::string arn =
+      R"("stageArn":"arn:aws:ivs:us-east-1:1:stage/a","sessionId":"st-AbCdEfGh12345")";
   Status e = Check("ListParticipants", "{" + arn + R"(,"filterByState":"connected"})");
   EXPECT_EQ(e.code(), Code::kInvalidArgument);
   EXPECT_NE(e.message().find("enum value set: [CONNECTED, DISCONNECTED]"), std::string::npos);
-  EXPECT_FALSE(Check("ListParticipants", "{" + arn + R"(,"filterByRecordingState":"DISABLED"})").ok());
+  EXPECT_FALSE(
+      Check("ListParticipants", "{" + arn + R"(,"filterByRecordingState":"DISABLED"})").ok());
   EXPECT_FALSE(Check("ListParticipants", "{" + arn + R"(,"maxResults":0})").ok());
   Status big = Check("ListParticipants", "{" + arn + R"(,"maxResults":101})");
   EXPECT_NE(big.message().find("value less than or equal to 100"), std::string::npos);
-  EXPECT_FALSE(Check("ListParticipantReplicas",
-                     R"({"sourceStageArn":"arn:aws:ivs:us-east-1:1:stage/a","participantId":"p","maxResults":51})")
-                   .ok());
+  EXPECT_FALSE(
+      Check(
+          "ListParticipantReplicas",
+          R"({"sourceStageArn":"arn:aws:ivs:us-east-1:1:stage/a","participantId":"p","maxResults":51})")
+          .ok());
   EXPECT_FALSE(Check("CreateParticipantToken",
                      R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","duration":20161})")
                    .ok());
   EXPECT_FALSE(Check("CreateParticipantToken",
                      R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","capabilities":["ADMIN"]})")
                    .ok());
-  EXPECT_FALSE(Check("CreateParticipantToken",
-                     R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","capabilities":["PUBLISH","SUBSCRIBE","PUBLISH"]})")
-                   .ok());
+  EXPECT_FALSE(
+      Check(
+          "CreateParticipantToken",
+          R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","capabilities":["PUBLISH","SUBSCRIBE","PUBLISH"]})")
+          .ok());
 }
 
 TEST(IvsModel, ListAndMapSizes) {
@@ -122,7 +133,8 @@ TEST(IvsModel, ListAndMapSizes) {
   tokens += "]";
   EXPECT_FALSE(Check("CreateStage", R"({"participantTokenConfigurations":)" + tokens + "}").ok());
   std::string tags = "{";
-  for (int i = 0; i < 51; ++i) tags += std::string(i ? "," : "") + "\"k" + std::to_string(i) + "\":\"v\"";
+  for (int i = 0; i < 51; ++i)
+    tags += std::string(i ? "," : "") + "\"k" + std::to_string(i) + "\":\"v\"";
   tags += "}";
   EXPECT_FALSE(Check("CreateStage", R"({"tags":)" + tags + "}").ok());
   EXPECT_FALSE(Check("CreateStage", R"({"tags":{"":"v"}})").ok());
@@ -133,13 +145,17 @@ TEST(IvsModel, JsonTypes) {
   EXPECT_FALSE(Check("ListStages", R"({"maxResults":1.5})").ok());
   EXPECT_FALSE(Check("CreateStage", R"({"name":5})").ok());
   EXPECT_FALSE(Check("CreateStage", R"({"tags":[]})").ok());
-  EXPECT_FALSE(Check("ListParticipants",
-                     R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","sessionId":"st-AbCdEfGh12345","filterByPublished":"true"})")
-                   .ok());
+  EXPECT_FALSE(
+      Check(
+          "ListParticipants",
+          R"({"stageArn":"arn:aws:ivs:us-east-1:1:stage/a","sessionId":"st-AbCdEfGh12345","filterByPublished":"true"})")
+          .ok());
 }
 
 TEST(IvsModel, ClientAttributeShape) {
-  EXPECT_TRUE(Model().Validate("ParticipantClientAttribute", json::value("Chrome 120.0, x_y:z;"), "b").ok());
+  EXPECT_TRUE(Model()
+                  .Validate("ParticipantClientAttribute", json::value("Chrome 120.0, x_y:z;"), "b")
+                  .ok());
   EXPECT_FALSE(Model().Validate("ParticipantClientAttribute", json::value("<script>"), "b").ok());
   EXPECT_FALSE(Model().Validate("ParticipantProtocol", json::value("SRT"), "protocol").ok());
   EXPECT_TRUE(Model().Validate("ParticipantProtocol", json::value("WHIP"), "protocol").ok());
@@ -162,7 +178,8 @@ TEST(IvsErrors, OneMappingPerOutcome) {
   EXPECT_EQ(UnrecognizedClient().code, "UnrecognizedClientException");
   http::Response r = IvsErrorResponse(Status::Invalid("bad"), "req-1");
   EXPECT_EQ(r.status, 400u);
-  EXPECT_EQ(json::parse(r.body), json::parse(R"({"__type":"ValidationException","message":"bad"})"));
+  EXPECT_EQ(json::parse(r.body),
+            json::parse(R"({"__type":"ValidationException","message":"bad"})"));
   bool type = false, id = false;
   for (const auto& [k, v] : r.headers) {
     type = type || (k == "x-amzn-ErrorType" && v == "ValidationException");

@@ -1,11 +1,10 @@
 // SigV4 verification against fixed vectors: the AWS test suite's get-vanilla and requests
 // signed by botocore 1.43 (SigV4Auth, timestamp 2026-11-21T23:42:20Z), one with a session
 // token; then every way a request can fail.
-#include "ivs/sigv4.h"
-
 #include <gtest/gtest.h>
 
 #include "core/time.h"
+#include "ivs/sigv4.h"
 
 namespace rollcall::ivs {
 namespace {
@@ -97,9 +96,9 @@ SigV4Result VerifyFixture(const Fixture& f, Millis now = kSignedAt,
 TEST(SigV4, AwsSuiteGetVanilla) {
   Headers headers = {{"host", "example.amazonaws.com"}, {"x-amz-date", "20150830T123600Z"}};
   SignedRequest req{"GET", "/", "", &headers, ""};
-  const std::string canonical = CanonicalRequest(
-      req, {"host", "x-amz-date"},
-      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const std::string canonical =
+      CanonicalRequest(req, {"host", "x-amz-date"},
+                       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(canonical,
             "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
             "host;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -256,10 +255,10 @@ TEST(SigV4, SignedPayloadHash) {
 TEST(SigV4, MalformedAuthorizationIsIncomplete) {
   Authorization auth;
   EXPECT_EQ(ParseAuthorization("Bearer abc", &auth).error, SigV4Error::kIncomplete);
-  EXPECT_EQ(ParseAuthorization("AWS4-HMAC-SHA256 Credential=A/20261121/us-east-1/ivs/aws4_request",
-                               &auth)
-                .error,
-            SigV4Error::kIncomplete);
+  EXPECT_EQ(
+      ParseAuthorization("AWS4-HMAC-SHA256 Credential=A/20261121/us-east-1/ivs/aws4_request", &auth)
+          .error,
+      SigV4Error::kIncomplete);
   EXPECT_EQ(ParseAuthorization("AWS4-HMAC-SHA256 Credential=A/2026/us-east-1/ivs/aws4_request, "
                                "SignedHeaders=host;x-amz-date, Signature=" +
                                    std::string(64, '0'),

@@ -1,8 +1,7 @@
 // Pure stage rules of the core: ARNs, filters, recording prefix, token nickname, settings.
-#include "core/stage.h"
-
 #include <gtest/gtest.h>
 
+#include "core/stage.h"
 #include "core/stage_service.h"
 
 namespace rollcall {
@@ -23,11 +22,11 @@ TEST(Arn, ParsesIvsArns) {
 }
 
 TEST(Arn, RefusesOthers) {
-  for (const char* bad : {"", "arn:aws:ivs:us-east-1:123456789012:stage",
-                          "arn:aws:ivs:us-east-1:12a:stage/x", "arn:aws:ivs::1:stage/x",
-                          "arn:aws:ivs:US:1:stage/x", "arn:aws:ivs:us-east-1:1:stage/",
-                          "arn:aws:ivs:us-east-1:1:stage/a/b", "arn:aws:s3:us-east-1:1:stage/x",
-                          "arn:aws:ivs:us-east-1:1:Stage/x", "arn:aws:ivs:us-east-1:1:stage/a_b"}) {
+  for (const char* bad :
+       {"", "arn:aws:ivs:us-east-1:123456789012:stage", "arn:aws:ivs:us-east-1:12a:stage/x",
+        "arn:aws:ivs::1:stage/x", "arn:aws:ivs:US:1:stage/x", "arn:aws:ivs:us-east-1:1:stage/",
+        "arn:aws:ivs:us-east-1:1:stage/a/b", "arn:aws:s3:us-east-1:1:stage/x",
+        "arn:aws:ivs:us-east-1:1:Stage/x", "arn:aws:ivs:us-east-1:1:stage/a_b"}) {
     EXPECT_FALSE(ParseArn(bad).has_value()) << bad;
   }
 }

@@ -35,7 +35,8 @@ TEST(Jwt, Rfc7515HmacExampleVerifies) {
       "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow");
   const std::string input =
       "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9."
-      "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
+      "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVl"
+      "fQ";
   EXPECT_EQ(Base64UrlEncode(HmacSha256(key, input)), "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
 }
 
@@ -56,8 +57,7 @@ TEST(Jwt, ForgeriesAreRefused) {
   const size_t d1 = token.find('.');
   const size_t d2 = token.rfind('.');
   // Payload swapped: the MAC no longer matches.
-  std::string swapped =
-      token.substr(0, d1 + 1) + Base64UrlEncode(R"({"a":2})") + token.substr(d2);
+  std::string swapped = token.substr(0, d1 + 1) + Base64UrlEncode(R"({"a":2})") + token.substr(d2);
   ASSERT_TRUE(ParseJwt(swapped).has_value());
   EXPECT_FALSE(VerifyJwt(*ParseJwt(swapped), secret));
   // alg none, or another alg: not even parsed.
