@@ -44,14 +44,14 @@ IvsErrorType IvsErrorFor(SigV4Error error) {
       return {"MissingAuthenticationTokenException", 403};
     case SigV4Error::kIncomplete:
       return {"IncompleteSignatureException", 400};
+    case SigV4Error::kUnknownKey:
+      return {"UnrecognizedClientException", 403};
     case SigV4Error::kMismatch:
     case SigV4Error::kExpired:
       return {"InvalidSignatureException", 403};
   }
   return {"InvalidSignatureException", 403};
 }
-
-IvsErrorType UnrecognizedClient() { return {"UnrecognizedClientException", 403}; }
 
 IvsErrorType NotSupported() { return {"ValidationException", 400}; }
 

@@ -18,10 +18,8 @@ struct IvsErrorType {
 
 IvsErrorType IvsErrorFor(Code code);
 // kMissing: MissingAuthenticationTokenException; kIncomplete: IncompleteSignatureException;
-// kMismatch, kExpired: InvalidSignatureException.
+// kUnknownKey: UnrecognizedClientException; kMismatch, kExpired: InvalidSignatureException.
 IvsErrorType IvsErrorFor(SigV4Error error);
-// An access key id rollcall does not know.
-IvsErrorType UnrecognizedClient();
 // An operation of the service model that rollcall does not implement.
 IvsErrorType NotSupported();
 // A request to an IVS path that matches no operation, or uses another method.

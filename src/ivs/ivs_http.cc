@@ -23,30 +23,22 @@ http::Response WithRequestId(http::Response r, const std::string& request_id) {
 // Authenticates the request's SigV4 signature; on failure returns the error response.
 std::optional<http::Response> Authenticate(StageService& stages, const http::Request& req,
                                            Tenant* tenant) {
-  const std::string* header = req.Header("authorization");
-  if (header == nullptr) {
-    return IvsErrorResponse(IvsErrorFor(SigV4Error::kMissing), "Missing Authentication Token",
-                            req.request_id);
-  }
-  Authorization auth;
-  SigV4Result parsed = ParseAuthorization(*header, &auth);
-  if (!parsed.ok()) {
-    return IvsErrorResponse(IvsErrorFor(parsed.error), parsed.message, req.request_id);
-  }
-  StatusOr<AccessKeyOwner> owner = stages.FindAccessKey(auth.access_key_id);
-  if (!owner.ok()) {
-    if (owner.status().code() == Code::kUnauthenticated) {
-      return IvsErrorResponse(UnrecognizedClient(),
-                              "The security token included in the request is invalid.",
-                              req.request_id);
+  Status lookup_failure;
+  std::optional<AccessKeyOwner> owner;
+  SecretLookup lookup = [&](const std::string& access_key_id) -> std::optional<std::string> {
+    StatusOr<AccessKeyOwner> found = stages.FindAccessKey(access_key_id);
+    if (!found.ok()) {
+      if (found.status().code() != Code::kUnauthenticated) lookup_failure = found.status();
+      return std::nullopt;
     }
-    return IvsErrorResponse(owner.status(), req.request_id);
-  }
+    owner = std::move(found.value());
+    return owner->key.secret_access_key;
+  };
   SignedRequest signed_request{req.method, req.raw_path, req.raw_query, &req.headers, req.body};
-  SigV4Result verified = Verify(signed_request, auth, owner->key.secret_access_key, stages.Now());
-  if (!verified.ok()) {
-    return IvsErrorResponse(IvsErrorFor(verified.error), verified.message, req.request_id);
-  }
+  std::string access_key_id;
+  SigV4Result r = ivs::Authenticate(signed_request, lookup, stages.Now(), &access_key_id);
+  if (!lookup_failure.ok()) return IvsErrorResponse(lookup_failure, req.request_id);
+  if (!r.ok()) return IvsErrorResponse(IvsErrorFor(r.error), r.message, req.request_id);
   *tenant = std::move(owner->tenant);
   return std::nullopt;
 }

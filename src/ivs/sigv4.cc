@@ -347,4 +347,20 @@ SigV4Result Verify(const SignedRequest& req, const Authorization& auth, std::str
   return SigV4Result{};
 }
 
+SigV4Result Authenticate(const SignedRequest& req, const SecretLookup& lookup, Millis now,
+                         std::string* access_key_id) {
+  const std::string* header = FindHeader(*req.headers, "authorization");
+  if (header == nullptr) return Fail(SigV4Error::kMissing, "Missing Authentication Token");
+  Authorization auth;
+  SigV4Result parsed = ParseAuthorization(*header, &auth);
+  if (!parsed.ok()) return parsed;
+  std::optional<std::string> secret = lookup(auth.access_key_id);
+  if (!secret) {
+    return Fail(SigV4Error::kUnknownKey, "The security token included in the request is invalid.");
+  }
+  SigV4Result verified = Verify(req, auth, *secret, now);
+  if (verified.ok()) *access_key_id = auth.access_key_id;
+  return verified;
+}
+
 }  // namespace rollcall::ivs

@@ -1,6 +1,8 @@
 #ifndef ROLLCALL_IVS_SIGV4_H_
 #define ROLLCALL_IVS_SIGV4_H_
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +43,7 @@ enum class SigV4Error {
   kNone,
   kMissing,     // no Authorization header
   kIncomplete,  // the header or a signed header is malformed or missing
+  kUnknownKey,  // the access key id is not known
   kMismatch,    // the signature (or the signed payload hash) does not match
   kExpired,     // X-Amz-Date more than 15 minutes from now
 };
@@ -85,6 +88,14 @@ std::string Signature(std::string_view signing_key, std::string_view string_to_s
 // (compared in constant time). Any region is accepted.
 SigV4Result Verify(const SignedRequest& req, const Authorization& auth, std::string_view secret,
                    Millis now);
+
+// The secret access key of an access key id; nullopt when the id is unknown.
+using SecretLookup = std::function<std::optional<std::string>(const std::string& access_key_id)>;
+
+// Authenticates a request: its Authorization header (kMissing without one), the secret of its
+// access key id (kUnknownKey), then Verify(). On success *access_key_id is the key's id.
+SigV4Result Authenticate(const SignedRequest& req, const SecretLookup& lookup, Millis now,
+                         std::string* access_key_id);
 
 }  // namespace rollcall::ivs
 

@@ -42,11 +42,13 @@ class Tenant:
         self.stage_arn = creds.get('stageArn')
 
     def client(self, retries=1, **kwargs):
+        """A boto3 client of this tenant; botocore's retries off unless `retries` > 1."""
+        config = kwargs.pop('config', Config(retries={'max_attempts': retries, 'mode': 'standard'}))
         return boto3.client(
             'ivs-realtime', endpoint_url=self.server.url, region_name=kwargs.pop('region', REGION),
             aws_access_key_id=kwargs.pop('access_key', self.access_key_id),
             aws_secret_access_key=kwargs.pop('secret', self.secret_access_key),
-            config=Config(retries={'max_attempts': retries, 'mode': 'standard'}), **kwargs)
+            config=config, **kwargs)
 
     def cli(self, *args, check=True):
         """Runs `aws ivs-realtime ARGS`; returns (exit code, parsed JSON or stderr text)."""

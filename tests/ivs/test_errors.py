@@ -6,6 +6,8 @@ from unittest import mock
 
 import botocore.auth
 import botocore.exceptions
+from botocore import UNSIGNED
+from botocore.config import Config
 import requests
 
 from harness import join, quote_arn, server
@@ -121,6 +123,14 @@ class Errors(unittest.TestCase):
     def test_session_token_is_signed_and_accepted(self):
         c = self.t.client(aws_session_token='FQoGZXIvYXdzEXAMPLETOKEN')
         self.assertIn('stages', c.list_stages())
+
+    def test_missing_authentication_through_botocore(self):
+        c = self.t.client(config=Config(signature_version=UNSIGNED,
+                                        retries={'max_attempts': 1}))
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            c.list_stages()
+        self.assertError(e, 'MissingAuthenticationTokenException', 403,
+                         'Missing Authentication Token', modeled=False)
 
     def test_missing_and_incomplete_authentication(self):
         r = requests.post(server().url + '/ListStages', json={})

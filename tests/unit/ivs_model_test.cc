@@ -175,7 +175,8 @@ TEST(IvsErrors, OneMappingPerOutcome) {
   EXPECT_EQ(IvsErrorFor(SigV4Error::kMissing).code, "MissingAuthenticationTokenException");
   EXPECT_EQ(IvsErrorFor(SigV4Error::kMismatch).code, "InvalidSignatureException");
   EXPECT_EQ(IvsErrorFor(SigV4Error::kExpired).status, 403u);
-  EXPECT_EQ(UnrecognizedClient().code, "UnrecognizedClientException");
+  EXPECT_EQ(IvsErrorFor(SigV4Error::kUnknownKey).code, "UnrecognizedClientException");
+  EXPECT_EQ(IvsErrorFor(SigV4Error::kIncomplete).code, "IncompleteSignatureException");
   http::Response r = IvsErrorResponse(Status::Invalid("bad"), "req-1");
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(json::parse(r.body),

@@ -282,6 +282,26 @@ TEST(SigV4, MalformedAuthorizationIsIncomplete) {
   EXPECT_EQ(auth.service, "ivs");
 }
 
+TEST(SigV4, AuthenticateLooksTheKeyUp) {
+  auto known = [](const std::string& id) -> std::optional<std::string> {
+    if (id == "AKIAIOSFODNN7EXAMPLE") return std::string(kSecret);
+    return std::nullopt;
+  };
+  std::string key;
+  Fixture f = ListStages();
+  EXPECT_TRUE(Authenticate(f.View(), known, kSignedAt, &key).ok());
+  EXPECT_EQ(key, "AKIAIOSFODNN7EXAMPLE");
+
+  auto unknown = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  SigV4Result r = Authenticate(f.View(), unknown, kSignedAt, &key);
+  EXPECT_EQ(r.error, SigV4Error::kUnknownKey);
+  EXPECT_EQ(r.message, "The security token included in the request is invalid.");
+
+  Fixture anonymous = ListStages();
+  anonymous.headers.pop_back();  // the Authorization header
+  EXPECT_EQ(Authenticate(anonymous.View(), known, kSignedAt, &key).error, SigV4Error::kMissing);
+}
+
 TEST(SigV4, HostAndDateMustBeSigned) {
   Fixture f = ListStages();
   Authorization auth;
