@@ -131,7 +131,12 @@ void RunOperation(StageService* stages, const std::string& operation, http::Requ
   Status valid = op != nullptr ? model.ValidateInput(*op, input)
                                : Status::Internal("operation missing from the model");
   if (!valid.ok()) return reply(IvsErrorResponse(valid, req.request_id));
-  handler(Call{req.request_id, std::move(tenant), std::move(input), std::move(reply), stages});
+  try {
+    handler(Call{req.request_id, std::move(tenant), std::move(input), reply, stages});
+  } catch (const std::exception& e) {  // a bug: answer, and keep the I/O thread alive
+    reply(IvsErrorResponse(Status::Internal(std::string("internal error: ") + e.what()),
+                           req.request_id));
+  }
 }
 
 // A body that is not a JSON object: the authentication failure if any, else the parse error.

@@ -147,6 +147,13 @@ class Errors(unittest.TestCase):
         self.assertEqual(r.status_code, 403)
         self.assertEqual(r.json()['__type'], 'MissingAuthenticationTokenException')
 
+    def test_oversized_body_is_answered_in_the_ivs_shape(self):
+        r = requests.post(server().url + '/CreateStage', data=b'{' + b' ' * 70000 + b'}',
+                          headers={'Content-Type': 'application/json'})
+        self.assertEqual(r.status_code, 413)
+        self.assertEqual(r.headers['x-amzn-ErrorType'], 'ValidationException')
+        self.assertTrue(r.headers['x-amzn-RequestId'])
+
     def test_wrong_method_or_path_on_ivs_paths(self):
         r = requests.get(server().url + '/CreateStage')
         self.assertEqual(r.status_code, 405)
