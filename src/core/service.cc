@@ -209,7 +209,7 @@ Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& re
   std::optional<Visit> open = tx.GetVisit(s->tenant_id, *m->open_visit_id);
   if (!open) throw StoreFailure(Code::kInternal, "member's open visit is missing");
   open->deleted_at = std::max(at, open->created_at);
-  StopPublishingIn(tx, *s, m->id, *open->deleted_at);
+  StopMemberMediaIn(tx, *s, m->id, *open->deleted_at);
   tx.UpdateVisit(*open);
   m->open_visit_id.reset();
   tx.UpdateMember(*m);

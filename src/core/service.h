@@ -161,7 +161,8 @@ Member EnsureMember(Tx& tx, const Session& s, const Profile& profile,
 // Returns the open visit; *opened tells whether it was opened by this call.
 Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened);
 
-// Closes m's open visit at max(at, its enter time): stops its publishing (stage rules), LEFT
+// Closes m's open visit at max(at, its enter time): stops its replications and publishing
+// (stage rules), LEFT
 // event with `reason`, counts maintained. REQUIRES: m->open_visit_id.
 Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& reason);
 

@@ -162,6 +162,57 @@ void AppendEvent(Tx& tx, const Session& s, RowId member, std::string name, Milli
   tx.InsertEventWithDetail(&e, detail);
 }
 
+// The ACTIVE replications whose source is `member` of session `s`.
+std::vector<ReplicaLink> ActiveReplicasFrom(Tx& tx, const Session& s, RowId member) {
+  std::vector<ReplicaLink> out;
+  for (ReplicaLink& l : tx.ListActiveReplicasOfSession(s.tenant_id, s.id)) {
+    if (l.source_member_id == member) out.push_back(std::move(l));
+  }
+  return out;
+}
+
+// Starts p's publishing in session s of app at `at`, unless it is publishing: published,
+// PUBLISH_STARTED, and recording ACTIVE when p was recorded before in this session (same
+// prefix) or the stage records participants (replicas only if it records replicas).
+void StartPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p,
+                       Millis at) {
+  MemberIvs& ivs = p->ivs;
+  if (ivs.publishing) return;
+  ivs.publishing = true;
+  ivs.published = true;
+  if (!ivs.recording_prefix.empty()) {
+    ivs.recording_state = RecordingState::kActive;
+  } else if (std::optional<AutoRecording> r = tx.GetStageRecording(app.tenant_id, app.id);
+             r && (ivs.replication_type != ReplicationType::kReplica || r->record_replicas)) {
+    std::optional<StorageConfiguration> c =
+        tx.GetStorageConfiguration(app.tenant_id, r->storage_configuration_id);
+    if (c) {
+      ivs.recording_state = RecordingState::kActive;
+      ivs.recording_bucket = c->bucket_name;
+      ivs.recording_prefix =
+          RecordingPrefix(app.stage_id, s.stage_session_id, p->member.ivs_participant_id);
+    }
+  }
+  tx.UpdateMemberIvs(app.tenant_id, p->member.id, ivs);
+  AppendEvent(tx, s, p->member.id, "PUBLISH_STARTED", at);
+}
+
+// Applies a publish change of a source member to its connected replicas.
+void MirrorPublishingIn(Tx& tx, const Session& s, RowId member, bool started, Millis at) {
+  for (const ReplicaLink& link : ActiveReplicasFrom(tx, s, member)) {
+    std::optional<Participant> replica = tx.GetParticipant(s.tenant_id, link.destination_member_id);
+    std::optional<Session> dst_session = tx.GetSession(s.tenant_id, link.destination_session_id);
+    std::optional<Application> dst_app =
+        tx.GetApplication(s.tenant_id, link.destination_application_id);
+    if (!replica || !dst_session || !dst_app || !replica->connected()) continue;
+    if (started) {
+      StartPublishingIn(tx, *dst_app, *dst_session, &*replica, at);
+    } else {
+      rules::StopPublishingIn(tx, *dst_session, replica->member.id, at);
+    }
+  }
+}
+
 // The active session of app, started (as a join does) when it has none.
 Session ActiveOrNewSession(Tx& tx, Application* app, Millis now) {
   if (app->active_session_id) {
@@ -755,20 +806,23 @@ void StageService::StartParticipantReplication(const Tenant& t, ReplicationReque
         }
         const std::string attributes =
             req.attributes ? AttributesToJson(*req.attributes) : source->member.attributes_json;
-        MemberIvs replica = source->ivs;
-        replica.replication_type = ReplicationType::kReplica;
-        replica.replication_state = ReplicationState::kActive;
-        replica.source_stage_id = src->stage_id;
-        replica.source_session_id = src_session->stage_session_id;
-        replica.recording_state = RecordingState::kDisabled;
-        replica.recording_bucket.clear();
-        replica.recording_prefix.clear();
-        Member m = rules::EnsureMember(tx, dst_session, source->profile, req.participant_id,
-                                       attributes, replica, now);
-        tx.UpdateMemberIvs(t.id, m.id, replica);
+        // A replica keeps its own publishing and recording history in its session.
+        Participant replica;
+        if (existing) replica = *existing;
+        replica.ivs.user_id = source->ivs.user_id;
+        replica.ivs.client = source->ivs.client;
+        replica.ivs.protocol = source->ivs.protocol;
+        replica.ivs.publishing = false;
+        replica.ivs.replication_type = ReplicationType::kReplica;
+        replica.ivs.replication_state = ReplicationState::kActive;
+        replica.ivs.source_stage_id = src->stage_id;
+        replica.ivs.source_session_id = src_session->stage_session_id;
+        replica.member = rules::EnsureMember(tx, dst_session, source->profile, req.participant_id,
+                                             attributes, replica.ivs, now);
+        tx.UpdateMemberIvs(t.id, replica.member.id, replica.ivs);
         bool opened = false;
-        rules::OpenVisit(tx, &dst_session, &m, now, &opened);
-        if (replica.publishing) AppendEvent(tx, dst_session, m.id, "PUBLISH_STARTED", now);
+        rules::OpenVisit(tx, &dst_session, &replica.member, now, &opened);
+        if (source->ivs.publishing) StartPublishingIn(tx, dst.value(), dst_session, &replica, now);
 
         source->ivs.replication_type = ReplicationType::kSource;
         source->ivs.replication_state = ReplicationState::kActive;
@@ -786,7 +840,7 @@ void StageService::StartParticipantReplication(const Tenant& t, ReplicationReque
         link.source_member_id = source->member.id;
         link.destination_application_id = dst->id;
         link.destination_session_id = dst_session.id;
-        link.destination_member_id = m.id;
+        link.destination_member_id = replica.member.id;
         link.state = ReplicationState::kActive;
         link.created_at = now;
         link.updated_at = now;
@@ -916,30 +970,15 @@ void StageService::Publish(RowId tenant, TokenClaims claims, bool started,
           Tx& tx, std::optional<PresenceView>* out) -> Status {
         StatusOr<Presence> p = TokenPresence(tx, tenant, claims, true);
         if (!p.ok()) return p.status();
-        MemberIvs& ivs = p->participant.ivs;
         const RowId member = p->participant.member.id;
         const Millis now = Now();
-        if (started && !ivs.publishing) {
-          ivs.publishing = true;
-          ivs.published = true;
-          if (!ivs.recording_prefix.empty()) {
-            ivs.recording_state = RecordingState::kActive;
-          } else if (std::optional<AutoRecording> r = tx.GetStageRecording(tenant, p->app.id)) {
-            std::optional<StorageConfiguration> c =
-                tx.GetStorageConfiguration(tenant, r->storage_configuration_id);
-            if (c) {
-              ivs.recording_state = RecordingState::kActive;
-              ivs.recording_bucket = c->bucket_name;
-              ivs.recording_prefix = RecordingPrefix(p->app.stage_id, p->session.stage_session_id,
-                                                     claims.participant_id);
-            }
-          }
-          tx.UpdateMemberIvs(tenant, member, ivs);
-          AppendEvent(tx, p->session, member, "PUBLISH_STARTED", now);
-        } else if (!started && ivs.publishing) {
+        if (started) {
+          StartPublishingIn(tx, p->app, p->session, &p->participant, now);
+        } else {
           rules::StopPublishingIn(tx, p->session, member, now);
-          ivs.publishing = false;
+          p->participant.ivs.publishing = false;
         }
+        MirrorPublishingIn(tx, p->session, member, started, now);
         *out = ViewOf(claims, p->session, p->participant);
         return Status::Ok();
       },
@@ -990,6 +1029,13 @@ void StopPublishingIn(Tx& tx, const Session& s, RowId member, Millis at) {
   }
   tx.UpdateMemberIvs(s.tenant_id, member, p->ivs);
   AppendEvent(tx, s, member, "PUBLISH_STOPPED", at);
+}
+
+void StopMemberMediaIn(Tx& tx, const Session& s, RowId member, Millis at) {
+  for (ReplicaLink& link : ActiveReplicasFrom(tx, s, member)) {
+    StopReplicationIn(tx, std::move(link), at);
+  }
+  StopPublishingIn(tx, s, member, at);
 }
 
 void StopSessionMediaIn(Tx& tx, const Session& s, Millis at) {

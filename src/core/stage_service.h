@@ -227,6 +227,10 @@ namespace rules {
 // becomes STOPPED. Otherwise nothing.
 void StopPublishingIn(Tx& tx, const Session& s, RowId member, Millis at);
 
+// When the member's visit closes at `at`: stops the replications it is the source of, then
+// its publishing.
+void StopMemberMediaIn(Tx& tx, const Session& s, RowId member, Millis at);
+
 // Before session `s` ends at `at`: stops every ACTIVE replication from or into it, then the
 // publishing of every member.
 void StopSessionMediaIn(Tx& tx, const Session& s, Millis at);

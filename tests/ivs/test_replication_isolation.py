@@ -87,6 +87,50 @@ class Replication(unittest.TestCase):
         self.assertEqual(len(c.list_participant_replicas(sourceStageArn=src, participantId=pid)
                              ['replicas']), 2)
 
+    def test_replica_follows_its_source(self):
+        c = server().tenant.client()
+        url = server().url
+        sc = c.create_storage_configuration(s3={'bucketName': 'replica-bucket'})
+        src = c.create_stage()['stage']['arn']
+        dst = c.create_stage(autoParticipantRecordingConfiguration={
+            'storageConfigurationArn': sc['storageConfiguration']['arn']})['stage']['arn']
+        tok = c.create_participant_token(stageArn=src)['participantToken']
+        pid = tok['participantId']
+        src_sid = join(url, tok['token']).json()['sessionId']
+        c.start_participant_replication(sourceStageArn=src, destinationStageArn=dst,
+                                        participantId=pid)
+        dst_sid = c.get_stage(arn=dst)['stage']['activeSessionId']
+
+        def replica():
+            return c.get_participant(stageArn=dst, sessionId=dst_sid,
+                                     participantId=pid)['participant']
+
+        self.assertFalse(replica()['published'])
+        # The source publishes: so does its replica, recorded by the destination stage.
+        self.assertEqual(join(url, tok['token'], {'state': 'STARTED'}, 'publish').status_code, 200)
+        r = replica()
+        self.assertTrue(r['published'])
+        self.assertEqual(r['recordingState'], 'ACTIVE')
+        self.assertEqual(r['recordingS3BucketName'], 'replica-bucket')
+        self.assertEqual(r['recordingS3Prefix'],
+                         '%s/%s/%s' % (dst.rsplit('/', 1)[1], dst_sid, pid))
+        self.assertEqual(join(url, tok['token'], {'state': 'STOPPED'}, 'publish').status_code, 200)
+        self.assertEqual(replica()['recordingState'], 'STOPPED')
+        # The source leaves: its replication stops and the replica leaves.
+        self.assertEqual(join(url, tok['token'], action='leave').status_code, 200)
+        r = replica()
+        self.assertEqual(r['state'], 'DISCONNECTED')
+        self.assertEqual(r['replicationState'], 'STOPPED')
+        self.assertEqual([e['name'] for e in c.list_participant_events(
+            stageArn=dst, sessionId=dst_sid, participantId=pid)['events']],
+            ['JOINED', 'PUBLISH_STARTED', 'PUBLISH_STOPPED', 'LEFT'])
+        self.assertEqual([e['name'] for e in c.list_participant_events(
+            stageArn=src, sessionId=src_sid, participantId=pid)['events']],
+            ['JOINED', 'REPLICATION_STARTED', 'PUBLISH_STARTED', 'PUBLISH_STOPPED',
+             'REPLICATION_STOPPED', 'LEFT'])
+        self.assertEqual(c.list_participant_replicas(sourceStageArn=src, participantId=pid)
+                         ['replicas'][0]['replicationState'], 'STOPPED')
+
     def test_only_connected_participants_replicate(self):
         c = server().tenant.client()
         src = c.create_stage()['stage']['arn']
