@@ -205,6 +205,16 @@ TEST_P(IvsContract, StagesTagsAndRecording) {
   ASSERT_TRUE(updated.ok());
   EXPECT_EQ(updated->app.name, "renamed");
   EXPECT_FALSE(updated->recording.has_value());
+  StorageView more = CreateStorage("more-bucket");
+  StatusOr<KeysetPage<StorageView>> configs = stages_->ListStorageConfigurations(tenant_, 0, 1);
+  ASSERT_TRUE(configs.ok());
+  ASSERT_EQ(configs->items.size(), 1u);
+  EXPECT_TRUE(configs->more);
+  EXPECT_EQ(configs->items[0].config.id, storage.config.id);
+  configs = stages_->ListStorageConfigurations(tenant_, storage.config.id, 1);
+  ASSERT_EQ(configs->items.size(), 1u);
+  EXPECT_EQ(configs->items[0].config.bucket_name, "more-bucket");
+  EXPECT_FALSE(configs->more);
   EXPECT_TRUE(del(storage_arn).ok());
   EXPECT_EQ(stages_->GetStorageConfiguration(tenant_, storage_arn).status().code(),
             Code::kNotFound);
@@ -310,9 +320,19 @@ TEST_P(IvsContract, RecordingFollowsPublishing) {
   EXPECT_EQ(
       stages_->ListParticipants(tenant_, arn, session, active, std::nullopt, 10)->items.size(), 1u);
 
-  // Ending the session stops the publishing and the recording.
-  auto deleted = Wait<Done>([&](Callback<Done> cb) { stages_->DeleteStage(tenant_, arn, cb); });
-  ASSERT_TRUE(deleted.ok());
+  // Ending the session stops the publishing and the recording (before the LEFT).
+  StatusOr<Session> ended = stages_->GetStageSession(tenant_, arn, session);
+  ASSERT_TRUE(ended.ok());
+  auto end =
+      Wait<Session>([&](Callback<Session> cb) { service_->EndSession(s.app, ended->uuid, cb); });
+  ASSERT_TRUE(end.ok());
+  p = Get(arn, session, a.participant_id);
+  EXPECT_EQ(p.ivs.recording_state, RecordingState::kStopped);
+  EXPECT_FALSE(p.ivs.publishing);
+  EXPECT_FALSE(p.connected());
+  EXPECT_EQ(EventNames(arn, session, a.participant_id),
+            (std::vector<std::string>{"JOINED", "PUBLISH_STARTED", "PUBLISH_STOPPED",
+                                      "PUBLISH_STARTED", "PUBLISH_STOPPED", "LEFT"}));
 }
 
 TEST_P(IvsContract, ListParticipantsFiltersAndPages) {
