@@ -5,6 +5,7 @@
 
 #include "core/crypto.h"
 #include "core/ids.h"
+#include "core/presence_rules.h"
 #include "core/stage_service.h"
 #include "core/text.h"
 #include "core/tx_calls.h"
@@ -81,6 +82,7 @@ void EndSessionIn(Tx& tx, Application* app, Session* s, Millis at, const std::st
   const Millis end = std::max(at, s->created_at);
   StopSessionMediaIn(tx, *s, end);
   tx.CloseOpenVisits(s->tenant_id, s->id, end, reason);
+  tx.ClearSessionPresence(s->tenant_id, s->id);
   s->deleted_at = end;
   s->participant_count = 0;
   tx.UpdateSession(*s);
@@ -173,7 +175,7 @@ Member EnsureMember(Tx& tx, const Session& s, const Profile& profile,
   return std::move(*m);
 }
 
-Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened) {
+Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened, PresenceSource source) {
   if (m->open_visit_id) {
     std::optional<Visit> open = tx.GetVisit(s->tenant_id, *m->open_visit_id);
     if (!open) throw StoreFailure(Code::kInternal, "member's open visit is missing");
@@ -201,6 +203,7 @@ Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened) {
   e.name = "JOINED";
   e.at = now;
   tx.InsertEvent(&e);
+  OnVisitOpened(tx, *s, m->id, source, now);
   *opened = true;
   return visit;
 }
@@ -223,6 +226,7 @@ Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& re
   e.at = *open->deleted_at;
   e.reason = reason;
   tx.InsertEvent(&e);
+  OnVisitClosed(tx, *s, m->id, *open->deleted_at);
   return std::move(*open);
 }
 
@@ -338,20 +342,55 @@ StatusOr<Page<Application>> Service::ListApplications(const Tenant& t, PageReque
 
 void Service::SetApplicationStatus(const Tenant& t, std::string uuid, AppStatus status,
                                    Callback<Application> cb) {
+  UpdateApplication(t, std::move(uuid), status, std::nullopt,
+                    [cb = std::move(cb)](StatusOr<ManagedApplication> r) {
+                      if (!r.ok()) return cb(r.status());
+                      cb(std::move(r->app));
+                    });
+}
+
+void Service::UpdateApplication(const Tenant& t, std::string uuid, std::optional<AppStatus> status,
+                                std::optional<PresencePatch> presence,
+                                Callback<ManagedApplication> cb) {
   if (!IsUuid(uuid)) return cb(Status::Invalid("applicationId must be a UUID"));
-  WriteWith<Application>(
+  if (!status && !presence) return cb(Status::Invalid("give status and/or presence"));
+  WriteWith<ManagedApplication>(
       store_,
-      [tenant = t.id, uuid = CanonicalUuid(uuid), status](Tx& tx,
-                                                          std::optional<Application>* out) {
+      [tenant = t.id, uuid = CanonicalUuid(uuid), status, presence](
+          Tx& tx, std::optional<ManagedApplication>* out) {
         std::optional<Application> app = tx.FindApplication(tenant, uuid);
         if (!app) return AppNotFound();
         if (app->status == AppStatus::kDeleted) return rules::CheckWritable(*app);
-        app->status = status;
-        tx.UpdateApplication(*app);
-        *out = std::move(app);
+        const PresenceSettings old_settings = rules::PresenceSettingsOf(tx, tenant, app->id);
+        PresenceSettings settings = old_settings;
+        if (presence) {
+          auto set = [](const auto& given, auto* field) {
+            if (given) *field = *given;
+          };
+          set(presence->timeout_seconds, &settings.timeout_seconds);
+          set(presence->reconnect_window_seconds, &settings.reconnect_window_seconds);
+          set(presence->idle_session_seconds, &settings.idle_session_seconds);
+          set(presence->manage_server_side, &settings.manage_server_side);
+          Status v = ValidatePresenceSettings(settings);
+          if (!v.ok()) return v;
+          tx.PutPresenceSettings(tenant, app->id, settings);
+          rules::ApplyPresenceSettings(tx, *app, old_settings, settings);
+        }
+        if (status && *status != app->status) {
+          app->status = *status;
+          tx.UpdateApplication(*app);
+        }
+        *out = ManagedApplication{std::move(*app), settings};
         return Status::Ok();
       },
       std::move(cb));
+}
+
+StatusOr<PresenceSettings> Service::GetPresenceSettings(const Application& app) {
+  return ReadWith<PresenceSettings>(store_, [&](Tx& tx, std::optional<PresenceSettings>* out) {
+    *out = rules::PresenceSettingsOf(tx, app.tenant_id, app.id);
+    return Status::Ok();
+  });
 }
 
 void Service::DeleteApplication(const Tenant& t, std::string uuid, Callback<Application> cb) {
@@ -448,10 +487,11 @@ void Service::Enter(const Application& app, std::string session_uuid, EnterReque
         if (!s) return SessionNotFound();
         Status w = rules::CheckWritable(*a);
         if (!w.ok()) return w;
-        if (!s->active()) {
+        const Millis clock = clock_.Now();
+        if (!s->active() || rules::EndIfIdle(tx, &*a, &*s, clock)) {
           return Status(Code::kSessionEnded, "the session has ended; start a new one");
         }
-        const Millis now = std::max(clock_.Now(), s->created_at);
+        const Millis now = std::max(clock, s->created_at);
         Profile p = rules::UpsertProfile(tx, tenant, req.participant_id, req.nickname,
                                          req.profile_image_url, now);
         std::optional<std::string> attributes;
@@ -461,8 +501,10 @@ void Service::Enter(const Application& app, std::string session_uuid, EnterReque
         Member m = rules::EnsureMember(tx, *s, p, IvsParticipantIdFor(req.participant_id),
                                        attributes, initial, now);
         VisitView view;
-        Visit visit = rules::OpenVisit(tx, &*s, &m, now, &view.created);
-        view.row = VisitRow{std::move(visit), std::move(p)};
+        rules::Result r = rules::Arrive(tx, &*s, &m, rules::Report{now, req.seq});
+        if (!r.visit) return Status(Code::kSessionEnded, "the session has ended; start a new one");
+        view.created = r.outcome == rules::Outcome::kOpened;
+        view.row = VisitRow{std::move(*r.visit), std::move(p)};
         view.session = std::move(*s);
         *out = std::move(view);
         return Status::Ok();
@@ -471,36 +513,57 @@ void Service::Enter(const Application& app, std::string session_uuid, EnterReque
 }
 
 void Service::Leave(const Application& app, std::string session_uuid, std::string participant_id,
-                    Callback<VisitView> cb) {
+                    Callback<VisitView> cb, std::optional<int64_t> seq) {
   if (!IsUuid(session_uuid)) return cb(Status::Invalid("sessionId must be a UUID"));
   Status v = CheckText("participantId", participant_id, 1, 128, false);
   if (!v.ok()) return cb(v);
   WriteWith<VisitView>(
       store_,
       [this, tenant = app.tenant_id, app_id = app.id, uuid = CanonicalUuid(session_uuid),
-       participant_id = std::move(participant_id)](Tx& tx, std::optional<VisitView>* out) {
-        std::optional<Session> s = tx.FindSession(tenant, app_id, uuid);
-        if (!s) return SessionNotFound();
-        const Status never(Code::kParticipantNotFound,
-                           "the participant never entered this session");
-        std::optional<Profile> p = tx.FindProfile(tenant, participant_id);
-        if (!p) return never;
-        std::optional<Member> m = tx.FindMember(tenant, s->id, p->id);
-        if (!m) return never;
-        VisitView view;
-        if (m->open_visit_id) {
-          Visit closed = rules::CloseVisit(tx, &*s, &*m, clock_.Now(), "");
-          view.row = VisitRow{std::move(closed), std::move(*p)};
-        } else {
-          std::optional<Visit> last = tx.GetVisit(tenant, m->last_visit_id);
-          if (!last) return never;
-          view.row = VisitRow{std::move(*last), std::move(*p)};
-        }
-        view.session = std::move(*s);
-        *out = std::move(view);
-        return Status::Ok();
+       participant_id = std::move(participant_id), seq](Tx& tx, std::optional<VisitView>* out) {
+        return ReportIn(tx, tenant, app_id, uuid, participant_id, out,
+                        [&](Session* s, Member* m) {
+                          return rules::Depart(tx, s, m, rules::Report{clock_.Now(), seq}, "");
+                        });
       },
       std::move(cb));
+}
+
+void Service::Heartbeat(const Application& app, std::string session_uuid,
+                        std::string participant_id, std::optional<int64_t> seq,
+                        Callback<VisitView> cb) {
+  if (!IsUuid(session_uuid)) return cb(Status::Invalid("sessionId must be a UUID"));
+  Status v = CheckText("participantId", participant_id, 1, 128, false);
+  if (!v.ok()) return cb(v);
+  WriteWith<VisitView>(
+      store_,
+      [this, tenant = app.tenant_id, app_id = app.id, uuid = CanonicalUuid(session_uuid),
+       participant_id = std::move(participant_id), seq](Tx& tx, std::optional<VisitView>* out) {
+        return ReportIn(tx, tenant, app_id, uuid, participant_id, out,
+                        [&](Session* s, Member* m) {
+                          return rules::Touch(tx, s, m, rules::Report{clock_.Now(), seq}, true);
+                        });
+      },
+      std::move(cb));
+}
+
+Status Service::ReportIn(Tx& tx, RowId tenant, RowId app_id, const std::string& session_uuid,
+                         const std::string& participant_id, std::optional<VisitView>* out,
+                         const std::function<rules::Result(Session*, Member*)>& report) {
+  std::optional<Session> s = tx.FindSession(tenant, app_id, session_uuid);
+  if (!s) return SessionNotFound();
+  const Status never(Code::kParticipantNotFound, "the participant never entered this session");
+  std::optional<Profile> p = tx.FindProfile(tenant, participant_id);
+  if (!p) return never;
+  std::optional<Member> m = tx.FindMember(tenant, s->id, p->id);
+  if (!m) return never;
+  rules::Result r = report(&*s, &*m);
+  if (!r.visit) return never;
+  VisitView view;
+  view.row = VisitRow{std::move(*r.visit), std::move(*p)};
+  view.session = std::move(*s);
+  *out = std::move(view);
+  return Status::Ok();
 }
 
 StatusOr<SearchResult> Service::Search(const Application& app, std::string_view session_uuid,

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "core/model.h"
+#include "core/presence.h"
+#include "core/presence_rules.h"
 #include "core/search.h"
 #include "core/stage.h"
 #include "core/status.h"
@@ -31,6 +33,7 @@ struct EnterRequest {
   std::string nickname;
   std::optional<std::string> profile_image_url;
   std::optional<Attributes> attributes;
+  std::optional<int64_t> seq;  // the client's sequence number (docs/presence.md), if sent
 };
 
 // A visit as both faces render it: with its participant and session.
@@ -48,6 +51,20 @@ struct SearchResult {
 struct NewApplication {
   Application app;
   std::string api_key;  // shown once
+};
+
+// An application with its presence settings, as the management API shows one application.
+struct ManagedApplication {
+  Application app;
+  PresenceSettings presence;
+};
+
+// A change of presence settings: unset fields keep their value.
+struct PresencePatch {
+  std::optional<int64_t> timeout_seconds;
+  std::optional<int64_t> reconnect_window_seconds;
+  std::optional<int64_t> idle_session_seconds;
+  std::optional<bool> manage_server_side;
 };
 
 struct TenantCredentials {
@@ -95,6 +112,13 @@ class Service {
   // status must be kActive or kInactive. Deleted application: kApplicationDeleted.
   void SetApplicationStatus(const Tenant& t, std::string uuid, AppStatus status,
                             Callback<Application> cb);
+  // Sets the status (kActive or kInactive) and/or changes the presence settings; at least one
+  // must be given. The due times of visits and of the idle session follow new settings.
+  // Deleted application: kApplicationDeleted; settings out of range: kInvalidArgument.
+  void UpdateApplication(const Tenant& t, std::string uuid, std::optional<AppStatus> status,
+                         std::optional<PresencePatch> presence, Callback<ManagedApplication> cb);
+  // The application's presence settings (the defaults when never set).
+  StatusOr<PresenceSettings> GetPresenceSettings(const Application& app);
   // Marks the application deleted and ends its active session. Idempotent.
   void DeleteApplication(const Tenant& t, std::string uuid, Callback<Application> cb);
   // Issues a new ApiKey and revokes the old one.
@@ -109,12 +133,23 @@ class Service {
   // Participants.
   void Enter(const Application& app, std::string session_uuid, EnterRequest req,
              Callback<VisitView> cb);
+  // Closes the participant's open visit (or returns its latest). `seq`: docs/presence.md.
   void Leave(const Application& app, std::string session_uuid, std::string participant_id,
-             Callback<VisitView> cb);
+             Callback<VisitView> cb, std::optional<int64_t> seq = std::nullopt);
+  // The participant is alive: its open visit's timeout restarts. Returns the open visit, or the
+  // latest one (closed) when the participant is not inside. Never entered: kParticipantNotFound.
+  void Heartbeat(const Application& app, std::string session_uuid, std::string participant_id,
+                 std::optional<int64_t> seq, Callback<VisitView> cb);
   StatusOr<SearchResult> Search(const Application& app, std::string_view session_uuid,
                                 const VisitQuery& q);
 
  private:
+  // The write of one report of an In-Stream participant: finds the session and member
+  // (kSessionNotFound, kParticipantNotFound), applies `report`, and renders its visit.
+  Status ReportIn(Tx& tx, RowId tenant, RowId app_id, const std::string& session_uuid,
+                  const std::string& participant_id, std::optional<VisitView>* out,
+                  const std::function<rules::Result(Session*, Member*)>& report);
+
   Store& store_;
   Clock& clock_;
   const std::string region_;
@@ -157,13 +192,17 @@ Member EnsureMember(Tx& tx, const Session& s, const Profile& profile,
                     const std::optional<std::string>& attributes_json, const MemberIvs& initial,
                     Millis now);
 
-// Opens a visit of `m` at `now` (JOINED event, counts maintained) unless one is open.
-// Returns the open visit; *opened tells whether it was opened by this call.
-Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened);
+// Opens a visit of `m` at `now` (JOINED event, counts maintained, presence reset for the new
+// visit as reported by `source`) unless one is open. Returns the open visit; *opened tells
+// whether it was opened by this call. Reports of participants go through rules::Arrive
+// (core/presence_rules.h), which calls this.
+Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened,
+                PresenceSource source = PresenceSource::kServer);
 
 // Closes m's open visit at max(at, its enter time): stops its replications and publishing
 // (stage rules), LEFT
-// event with `reason`, counts maintained. REQUIRES: m->open_visit_id.
+// event with `reason`, counts maintained, presence upkept (an implicit session left empty starts
+// its idle window). REQUIRES: m->open_visit_id.
 Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& reason);
 
 }  // namespace rules

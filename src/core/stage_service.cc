@@ -171,70 +171,6 @@ std::vector<ReplicaLink> ActiveReplicasFrom(Tx& tx, const Session& s, RowId memb
   return out;
 }
 
-// Starts p's publishing in session s of app at `at`, unless it is publishing: published,
-// PUBLISH_STARTED, and recording ACTIVE when p was recorded before in this session (same
-// prefix) or the stage records participants (replicas only if it records replicas).
-void StartPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p,
-                       Millis at) {
-  MemberIvs& ivs = p->ivs;
-  if (ivs.publishing) return;
-  ivs.publishing = true;
-  ivs.published = true;
-  if (!ivs.recording_prefix.empty()) {
-    ivs.recording_state = RecordingState::kActive;
-  } else if (std::optional<AutoRecording> r = tx.GetStageRecording(app.tenant_id, app.id);
-             r && (ivs.replication_type != ReplicationType::kReplica || r->record_replicas)) {
-    std::optional<StorageConfiguration> c =
-        tx.GetStorageConfiguration(app.tenant_id, r->storage_configuration_id);
-    if (c) {
-      ivs.recording_state = RecordingState::kActive;
-      ivs.recording_bucket = c->bucket_name;
-      ivs.recording_prefix =
-          RecordingPrefix(app.stage_id, s.stage_session_id, p->member.ivs_participant_id);
-    }
-  }
-  tx.UpdateMemberIvs(app.tenant_id, p->member.id, ivs);
-  AppendEvent(tx, s, p->member.id, "PUBLISH_STARTED", at);
-}
-
-// Applies a publish change of a source member to its connected replicas.
-void MirrorPublishingIn(Tx& tx, const Session& s, RowId member, bool started, Millis at) {
-  for (const ReplicaLink& link : ActiveReplicasFrom(tx, s, member)) {
-    std::optional<Participant> replica = tx.GetParticipant(s.tenant_id, link.destination_member_id);
-    std::optional<Session> dst_session = tx.GetSession(s.tenant_id, link.destination_session_id);
-    std::optional<Application> dst_app =
-        tx.GetApplication(s.tenant_id, link.destination_application_id);
-    if (!replica || !dst_session || !dst_app || !replica->connected()) continue;
-    if (started) {
-      StartPublishingIn(tx, *dst_app, *dst_session, &*replica, at);
-    } else {
-      rules::StopPublishingIn(tx, *dst_session, replica->member.id, at);
-    }
-  }
-}
-
-// The active session of app, started (as a join does) when it has none.
-Session ActiveOrNewSession(Tx& tx, Application* app, Millis now) {
-  if (app->active_session_id) {
-    std::optional<Session> s = tx.GetSession(app->tenant_id, *app->active_session_id);
-    if (s && s->active()) return std::move(*s);
-  }
-  return rules::StartSessionIn(tx, app, now);
-}
-
-// The stage a verified token names, for a client presence call.
-StatusOr<Application> TokenStage(Tx& tx, RowId tenant, const TokenClaims& c) {
-  std::optional<Application> app = tx.FindApplicationByStageId(tenant, c.stage_id);
-  if (!app || app->status == AppStatus::kDeleted) {
-    return Status::Unauthenticated("the participant token's stage no longer exists");
-  }
-  if (tx.IsParticipantRevoked(tenant, app->id, c.participant_id)) {
-    return Status::Unauthenticated(
-        "the participant was disconnected; its token can no longer be used");
-  }
-  return std::move(*app);
-}
-
 // The participant's latest membership of the token's stage, with its session.
 struct Presence {
   Application app;
@@ -242,9 +178,8 @@ struct Presence {
   Session session;
 };
 
-StatusOr<Presence> TokenPresence(Tx& tx, RowId tenant, const TokenClaims& c,
-                                 bool must_be_connected) {
-  StatusOr<Application> app = TokenStage(tx, tenant, c);
+StatusOr<Presence> TokenPresence(Tx& tx, RowId tenant, const TokenClaims& c) {
+  StatusOr<Application> app = rules::TokenStage(tx, tenant, c);
   if (!app.ok()) return app.status();
   std::optional<Participant> p = tx.FindLatestParticipant(tenant, app->id, c.participant_id);
   if (!p) {
@@ -252,10 +187,11 @@ StatusOr<Presence> TokenPresence(Tx& tx, RowId tenant, const TokenClaims& c,
   }
   std::optional<Session> s = tx.GetSession(tenant, p->member.session_id);
   if (!s) return Status::Internal("member's session is missing");
-  if (must_be_connected && !p->connected()) {
-    return Status(Code::kConflict, "the participant is not connected to the stage; join first");
-  }
   return Presence{std::move(app.value()), std::move(*p), std::move(*s)};
+}
+
+Status NotConnected() {
+  return Status(Code::kConflict, "the participant is not connected to the stage; join first");
 }
 
 PresenceView ViewOf(const TokenClaims& c, const Session& s, const Participant& p) {
@@ -742,6 +678,7 @@ void StageService::DisconnectParticipant(const Tenant& t, std::string arn,
         std::optional<Participant> p = tx.FindParticipant(t.id, s->id, participant_id);
         if (!p) return absent;
         const Millis now = Now();
+        rules::ExpireIfOverdue(tx, &*s, &p->member, now);
         if (p->connected()) {
           rules::CloseVisit(tx, &*s, &p->member, now,
                             reason.empty() ? "DISCONNECTED" : "DISCONNECTED: " + reason);
@@ -798,7 +735,7 @@ void StageService::StartParticipantReplication(const Tenant& t, ReplicationReque
                         "the participant is already replicated to the destination stage");
         }
         const Millis now = Now();
-        Session dst_session = ActiveOrNewSession(tx, &dst.value(), now);
+        Session dst_session = rules::JoinableSession(tx, &dst.value(), now);
         std::optional<Participant> existing =
             tx.FindParticipant(t.id, dst_session.id, req.participant_id);
         if (existing && existing->connected()) {
@@ -821,8 +758,9 @@ void StageService::StartParticipantReplication(const Tenant& t, ReplicationReque
                                              attributes, replica.ivs, now);
         tx.UpdateMemberIvs(t.id, replica.member.id, replica.ivs);
         bool opened = false;
-        rules::OpenVisit(tx, &dst_session, &replica.member, now, &opened);
-        if (source->ivs.publishing) StartPublishingIn(tx, dst.value(), dst_session, &replica, now);
+        rules::OpenVisit(tx, &dst_session, &replica.member, now, &opened,
+                         PresenceSource::kReplica);
+        if (source->ivs.publishing) rules::StartPublishingIn(tx, dst.value(), dst_session, &replica, now);
 
         source->ivs.replication_type = ReplicationType::kSource;
         source->ivs.replication_state = ReplicationState::kActive;
@@ -892,6 +830,21 @@ StatusOr<KeysetPage<ReplicaView>> StageService::ListParticipantReplicas(
 
 // --- client presence ---
 
+namespace {
+
+rules::Report ClientReport(Millis now, std::optional<int64_t> seq) {
+  return rules::Report{now, seq, PresenceSource::kClient};
+}
+
+// The view of the participant as it is now in the store.
+StatusOr<PresenceView> CurrentView(Tx& tx, const TokenClaims& claims, const Presence& p) {
+  std::optional<Participant> now = tx.GetParticipant(p.session.tenant_id, p.participant.member.id);
+  if (!now) return Status::Internal("member just written is missing");
+  return ViewOf(claims, p.session, *now);
+}
+
+}  // namespace
+
 void StageService::Join(RowId tenant, TokenClaims claims, JoinRequest req,
                         Callback<PresenceView> cb) {
   Status v = CheckClaims(claims, Now(), 0);
@@ -900,93 +853,81 @@ void StageService::Join(RowId tenant, TokenClaims claims, JoinRequest req,
       store(),
       [this, tenant, claims = std::move(claims), req = std::move(req)](
           Tx& tx, std::optional<PresenceView>* out) -> Status {
-        StatusOr<Application> app = TokenStage(tx, tenant, claims);
+        StatusOr<Application> app = rules::TokenStage(tx, tenant, claims);
         if (!app.ok()) return app.status();
-        Status w = rules::CheckWritable(app.value());
-        if (!w.ok()) return w;
-        Session s = ActiveOrNewSession(tx, &app.value(), Now());
-        const Millis now = std::max(Now(), s.created_at);
-        std::optional<std::string> image;
-        for (const auto& [k, val] : claims.attributes) {
-          if (k == "profileImageUrl") image = val;
-        }
-        Profile profile = rules::UpsertProfile(
-            tx, tenant, claims.participant_id,
-            TokenNickname(claims.attributes, claims.user_id, claims.participant_id), image, now);
-        MemberIvs initial;
-        initial.user_id = claims.user_id;
-        Member m = rules::EnsureMember(tx, s, profile, claims.participant_id,
-                                       AttributesToJson(claims.attributes), initial, now);
-        std::optional<Participant> p = tx.GetParticipant(tenant, m.id);
-        if (!p) return Status::Internal("member just written is missing");
-        MemberIvs ivs = p->ivs;
-        ivs.user_id = claims.user_id;
-        auto set = [](const std::optional<std::string>& given, std::string* field) {
-          if (given) *field = *given;
-        };
-        set(req.browser_name, &ivs.client.browser_name);
-        set(req.browser_version, &ivs.client.browser_version);
-        set(req.os_name, &ivs.client.os_name);
-        set(req.os_version, &ivs.client.os_version);
-        set(req.sdk_version, &ivs.client.sdk_version);
-        set(req.isp_name, &ivs.client.isp_name);
-        if (req.protocol) ivs.protocol = *req.protocol;
-        tx.UpdateMemberIvs(tenant, m.id, ivs);
-        bool opened = false;
-        rules::OpenVisit(tx, &s, &m, now, &opened);
-        p->member = m;
-        p->ivs = ivs;
-        *out = ViewOf(claims, s, *p);
+        StatusOr<rules::Joined> joined = rules::JoinStageIn(
+            tx, claims, &app.value(), req, ClientReport(Now(), req.seq));
+        if (!joined.ok()) return joined.status();
+        *out = ViewOf(claims, joined->session, joined->participant);
         return Status::Ok();
       },
       std::move(cb));
 }
 
-void StageService::Leave(RowId tenant, TokenClaims claims, Callback<PresenceView> cb) {
+void StageService::Leave(RowId tenant, TokenClaims claims, Callback<PresenceView> cb,
+                         std::optional<int64_t> seq) {
   Status v = CheckClaims(claims, Now(), 0);
   if (!v.ok()) return cb(v);
   WriteWith<PresenceView>(
       store(),
-      [this, tenant, claims = std::move(claims)](Tx& tx,
-                                                 std::optional<PresenceView>* out) -> Status {
-        StatusOr<Presence> p = TokenPresence(tx, tenant, claims, false);
+      [this, tenant, claims = std::move(claims), seq](Tx& tx,
+                                                      std::optional<PresenceView>* out) -> Status {
+        StatusOr<Presence> p = TokenPresence(tx, tenant, claims);
         if (!p.ok()) return p.status();
-        if (p->participant.connected()) {
-          rules::CloseVisit(tx, &p->session, &p->participant.member, Now(), "");
-        }
-        *out = ViewOf(claims, p->session, p->participant);
+        rules::Depart(tx, &p->session, &p->participant.member, ClientReport(Now(), seq), "");
+        StatusOr<PresenceView> view = CurrentView(tx, claims, p.value());
+        if (!view.ok()) return view.status();
+        *out = std::move(view.value());
+        return Status::Ok();
+      },
+      std::move(cb));
+}
+
+void StageService::Heartbeat(RowId tenant, TokenClaims claims, std::optional<int64_t> seq,
+                             Callback<PresenceView> cb) {
+  Status v = CheckClaims(claims, Now(), 0);
+  if (!v.ok()) return cb(v);
+  WriteWith<PresenceView>(
+      store(),
+      [this, tenant, claims = std::move(claims), seq](Tx& tx,
+                                                      std::optional<PresenceView>* out) -> Status {
+        StatusOr<Presence> p = TokenPresence(tx, tenant, claims);
+        if (!p.ok()) return p.status();
+        rules::Touch(tx, &p->session, &p->participant.member, ClientReport(Now(), seq), true);
+        StatusOr<PresenceView> view = CurrentView(tx, claims, p.value());
+        if (!view.ok()) return view.status();
+        *out = std::move(view.value());
         return Status::Ok();
       },
       std::move(cb));
 }
 
 void StageService::Publish(RowId tenant, TokenClaims claims, bool started,
-                           Callback<PresenceView> cb) {
+                           Callback<PresenceView> cb, std::optional<int64_t> seq) {
   Status v = CheckClaims(claims, Now(), kCapabilityPublish);
   if (!v.ok()) return cb(v);
   WriteWith<PresenceView>(
       store(),
-      [this, tenant, claims = std::move(claims), started](
+      [this, tenant, claims = std::move(claims), started, seq](
           Tx& tx, std::optional<PresenceView>* out) -> Status {
-        StatusOr<Presence> p = TokenPresence(tx, tenant, claims, true);
+        StatusOr<Presence> p = TokenPresence(tx, tenant, claims);
         if (!p.ok()) return p.status();
-        const RowId member = p->participant.member.id;
-        const Millis now = Now();
-        if (started) {
-          StartPublishingIn(tx, p->app, p->session, &p->participant, now);
-        } else {
-          rules::StopPublishingIn(tx, p->session, member, now);
-          p->participant.ivs.publishing = false;
+        rules::Result r =
+            rules::Touch(tx, &p->session, &p->participant.member, ClientReport(Now(), seq), false);
+        if (r.outcome == rules::Outcome::kAbsent) return NotConnected();
+        if (r.outcome != rules::Outcome::kStale) {
+          rules::SetPublishingIn(tx, p->app, p->session, &p->participant, started, r.at);
         }
-        MirrorPublishingIn(tx, p->session, member, started, now);
-        *out = ViewOf(claims, p->session, p->participant);
+        StatusOr<PresenceView> view = CurrentView(tx, claims, p.value());
+        if (!view.ok()) return view.status();
+        *out = std::move(view.value());
         return Status::Ok();
       },
       std::move(cb));
 }
 
 void StageService::Subscribe(RowId tenant, TokenClaims claims, std::string remote, bool started,
-                             Callback<PresenceView> cb) {
+                             Callback<PresenceView> cb, std::optional<int64_t> seq) {
   Status v = CheckClaims(claims, Now(), kCapabilitySubscribe);
   if (!v.ok()) return cb(v);
   if (!IsParticipantId(remote)) {
@@ -997,20 +938,24 @@ void StageService::Subscribe(RowId tenant, TokenClaims claims, std::string remot
   }
   WriteWith<PresenceView>(
       store(),
-      [this, tenant, claims = std::move(claims), remote = std::move(remote), started](
+      [this, tenant, claims = std::move(claims), remote = std::move(remote), started, seq](
           Tx& tx, std::optional<PresenceView>* out) -> Status {
-        StatusOr<Presence> p = TokenPresence(tx, tenant, claims, true);
+        StatusOr<Presence> p = TokenPresence(tx, tenant, claims);
         if (!p.ok()) return p.status();
         std::optional<Participant> r = tx.FindParticipant(tenant, p->session.id, remote);
         if (!r) {
           return Status(Code::kParticipantNotFound,
                         "remote participant " + remote + " is not in this stage session");
         }
-        EventDetail detail;
-        detail.replica = r->ivs.replication_type == ReplicationType::kReplica;
-        AppendEvent(tx, p->session, p->participant.member.id,
-                    started ? "SUBSCRIBE_STARTED" : "SUBSCRIBE_STOPPED", Now(), remote, detail);
-        *out = ViewOf(claims, p->session, p->participant);
+        rules::Result t =
+            rules::Touch(tx, &p->session, &p->participant.member, ClientReport(Now(), seq), false);
+        if (t.outcome == rules::Outcome::kAbsent) return NotConnected();
+        if (t.outcome != rules::Outcome::kStale) {
+          rules::AppendSubscribeIn(tx, p->session, p->participant.member.id, *r, started, t.at);
+        }
+        StatusOr<PresenceView> view = CurrentView(tx, claims, p.value());
+        if (!view.ok()) return view.status();
+        *out = std::move(view.value());
         return Status::Ok();
       },
       std::move(cb));
@@ -1019,6 +964,125 @@ void StageService::Subscribe(RowId tenant, TokenClaims claims, std::string remot
 // --- rules ---
 
 namespace rules {
+
+void StartPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p,
+                       Millis at) {
+  MemberIvs& ivs = p->ivs;
+  if (ivs.publishing) return;
+  ivs.publishing = true;
+  ivs.published = true;
+  if (!ivs.recording_prefix.empty()) {
+    ivs.recording_state = RecordingState::kActive;
+  } else if (std::optional<AutoRecording> r = tx.GetStageRecording(app.tenant_id, app.id);
+             r && (ivs.replication_type != ReplicationType::kReplica || r->record_replicas)) {
+    std::optional<StorageConfiguration> c =
+        tx.GetStorageConfiguration(app.tenant_id, r->storage_configuration_id);
+    if (c) {
+      ivs.recording_state = RecordingState::kActive;
+      ivs.recording_bucket = c->bucket_name;
+      ivs.recording_prefix =
+          RecordingPrefix(app.stage_id, s.stage_session_id, p->member.ivs_participant_id);
+    }
+  }
+  tx.UpdateMemberIvs(app.tenant_id, p->member.id, ivs);
+  AppendEvent(tx, s, p->member.id, "PUBLISH_STARTED", at);
+}
+
+void MirrorPublishingIn(Tx& tx, const Session& s, RowId member, bool started, Millis at) {
+  for (const ReplicaLink& link : ActiveReplicasFrom(tx, s, member)) {
+    std::optional<Participant> replica = tx.GetParticipant(s.tenant_id, link.destination_member_id);
+    std::optional<Session> dst_session = tx.GetSession(s.tenant_id, link.destination_session_id);
+    std::optional<Application> dst_app =
+        tx.GetApplication(s.tenant_id, link.destination_application_id);
+    if (!replica || !dst_session || !dst_app || !replica->connected()) continue;
+    if (started) {
+      StartPublishingIn(tx, *dst_app, *dst_session, &*replica, at);
+    } else {
+      rules::StopPublishingIn(tx, *dst_session, replica->member.id, at);
+    }
+  }
+}
+
+StatusOr<Application> TokenStage(Tx& tx, RowId tenant, const TokenClaims& c) {
+  std::optional<Application> app = tx.FindApplicationByStageId(tenant, c.stage_id);
+  if (!app || app->status == AppStatus::kDeleted) {
+    return Status::Unauthenticated("the participant token's stage no longer exists");
+  }
+  if (tx.IsParticipantRevoked(tenant, app->id, c.participant_id)) {
+    return Status::Unauthenticated(
+        "the participant was disconnected; its token can no longer be used");
+  }
+  return std::move(*app);
+}
+
+StatusOr<Joined> JoinStageIn(Tx& tx, const TokenClaims& claims, Application* app,
+                             const JoinRequest& req, const Report& r) {
+  Status w = CheckWritable(*app);
+  if (!w.ok()) return w;
+  const RowId tenant = app->tenant_id;
+  if (r.seq) {
+    std::optional<Participant> latest =
+        tx.FindLatestParticipant(tenant, app->id, claims.participant_id);
+    if (latest && presence::IsStale(tx.GetMemberPresence(tenant, latest->member.id), r.seq)) {
+      std::optional<Session> s = tx.GetSession(tenant, latest->member.session_id);
+      if (!s) return Status::Internal("member's session is missing");
+      return Joined{std::move(*s), std::move(*latest), Outcome::kStale};
+    }
+  }
+  Session s = JoinableSession(tx, app, r.now);
+  const Millis now = std::max(r.now, s.created_at);
+  std::optional<std::string> image;
+  for (const auto& [k, val] : claims.attributes) {
+    if (k == "profileImageUrl") image = val;
+  }
+  Profile profile = UpsertProfile(
+      tx, tenant, claims.participant_id,
+      TokenNickname(claims.attributes, claims.user_id, claims.participant_id), image, now);
+  MemberIvs initial;
+  initial.user_id = claims.user_id;
+  Member m = EnsureMember(tx, s, profile, claims.participant_id,
+                          AttributesToJson(claims.attributes), initial, now);
+  Report at_now = r;
+  at_now.now = now;
+  const Outcome outcome = Arrive(tx, &s, &m, at_now).outcome;
+  std::optional<Participant> p = tx.GetParticipant(tenant, m.id);
+  if (!p) return Status::Internal("member just written is missing");
+  if (outcome != Outcome::kStale) {
+    MemberIvs& ivs = p->ivs;
+    ivs.user_id = claims.user_id;
+    auto set = [](const std::optional<std::string>& given, std::string* field) {
+      if (given) *field = *given;
+    };
+    set(req.browser_name, &ivs.client.browser_name);
+    set(req.browser_version, &ivs.client.browser_version);
+    set(req.os_name, &ivs.client.os_name);
+    set(req.os_version, &ivs.client.os_version);
+    set(req.sdk_version, &ivs.client.sdk_version);
+    set(req.isp_name, &ivs.client.isp_name);
+    if (req.protocol) ivs.protocol = *req.protocol;
+    tx.UpdateMemberIvs(tenant, m.id, ivs);
+  }
+  return Joined{std::move(s), std::move(*p), outcome};
+}
+
+void SetPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p,
+                     bool started, Millis at) {
+  if (started) {
+    StartPublishingIn(tx, app, s, p, at);
+  } else {
+    StopPublishingIn(tx, s, p->member.id, at);
+    p->ivs.publishing = false;
+  }
+  MirrorPublishingIn(tx, s, p->member.id, started, at);
+}
+
+void AppendSubscribeIn(Tx& tx, const Session& s, RowId member, const Participant& remote,
+                       bool started, Millis at) {
+  EventDetail detail;
+  detail.replica = remote.ivs.replication_type == ReplicationType::kReplica;
+  AppendEvent(tx, s, member, started ? "SUBSCRIBE_STARTED" : "SUBSCRIBE_STOPPED", at,
+              remote.member.ivs_participant_id, detail);
+}
 
 void StopPublishingIn(Tx& tx, const Session& s, RowId member, Millis at) {
   std::optional<Participant> p = tx.GetParticipant(s.tenant_id, member);

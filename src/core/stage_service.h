@@ -11,6 +11,7 @@
 
 #include "core/model.h"
 #include "core/participant_token.h"
+#include "core/presence_rules.h"
 #include "core/service.h"
 #include "core/stage.h"
 #include "core/status.h"
@@ -109,6 +110,7 @@ struct JoinRequest {
   std::optional<std::string> browser_name, browser_version, os_name, os_version, sdk_version,
       isp_name;
   std::optional<ParticipantProtocol> protocol;
+  std::optional<int64_t> seq;  // the client's sequence number (docs/presence.md), if sent
 };
 
 struct AccessKeyOwner {
@@ -203,12 +205,20 @@ class StageService {
   // Client presence, for the holder of a verified token of `tenant`. An expired token, a
   // deleted stage or a revoked participant: kUnauthenticated; a capability the call needs
   // and the token lacks: kForbidden; never joined the stage: kParticipantNotFound;
-  // publish/subscribe while not connected: kConflict.
+  // publish/subscribe while not connected: kConflict. Each is a report of the participant
+  // (core/presence_rules.h): `seq` orders them; a stale report changes nothing and answers the
+  // current state.
   void Join(RowId tenant, TokenClaims claims, JoinRequest req, Callback<PresenceView> cb);
-  void Leave(RowId tenant, TokenClaims claims, Callback<PresenceView> cb);
-  void Publish(RowId tenant, TokenClaims claims, bool started, Callback<PresenceView> cb);
-  void Subscribe(RowId tenant, TokenClaims claims, std::string remote_participant_id, bool started,
+  void Leave(RowId tenant, TokenClaims claims, Callback<PresenceView> cb,
+             std::optional<int64_t> seq = std::nullopt);
+  // The participant's client is alive: its visit's timeout restarts. Not connected: answers
+  // state DISCONNECTED (join again).
+  void Heartbeat(RowId tenant, TokenClaims claims, std::optional<int64_t> seq,
                  Callback<PresenceView> cb);
+  void Publish(RowId tenant, TokenClaims claims, bool started, Callback<PresenceView> cb,
+               std::optional<int64_t> seq = std::nullopt);
+  void Subscribe(RowId tenant, TokenClaims claims, std::string remote_participant_id, bool started,
+                 Callback<PresenceView> cb, std::optional<int64_t> seq = std::nullopt);
 
  private:
   Store& store() { return service_.store(); }
@@ -222,6 +232,41 @@ class StageService {
 
 // Stage rules run by the presence rules (core/service.h) inside write transactions.
 namespace rules {
+
+// The stage a verified token names, for a client or media-server presence call. Deleted stage
+// or revoked participant: kUnauthenticated.
+StatusOr<Application> TokenStage(Tx& tx, RowId tenant, const TokenClaims& c);
+
+// Starts p's publishing in session s of app at `at`, unless it is publishing: published,
+// PUBLISH_STARTED, and recording ACTIVE when p was recorded before in this session (same
+// prefix) or the stage records participants (replicas only if it records replicas).
+void StartPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p,
+                       Millis at);
+
+// Applies a publish change of a source member to its connected replicas.
+void MirrorPublishingIn(Tx& tx, const Session& s, RowId member, bool started, Millis at);
+
+// A participant joined through its token, with the session and its state after the join.
+struct Joined {
+  Session session;
+  Participant participant;
+  Outcome outcome = Outcome::kStale;
+};
+
+// The join of the token's holder to *app (status checked) as report `r`: the stage's joinable
+// session (started when there is none), the profile and member upserted from the claims, the
+// report applied (rules::Arrive), and the client fields of `req` set unless the report is stale
+// (stale by seq against the participant's latest membership of the stage).
+StatusOr<Joined> JoinStageIn(Tx& tx, const TokenClaims& claims, Application* app,
+                             const JoinRequest& req, const Report& r);
+
+// Publishing of p started or stopped at `at` (rules above), mirrored to its replicas.
+void SetPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p,
+                     bool started, Millis at);
+
+// SUBSCRIBE_STARTED / SUBSCRIBE_STOPPED of `member` to `remote` at `at`.
+void AppendSubscribeIn(Tx& tx, const Session& s, RowId member, const Participant& remote,
+                       bool started, Millis at);
 
 // If the member is publishing: PUBLISH_STOPPED at `at`, publishing ends, an ACTIVE recording
 // becomes STOPPED. Otherwise nothing.

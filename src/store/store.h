@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "core/presence.h"
 #include "core/search.h"
 #include "core/stage.h"
 #include "core/status.h"
@@ -191,6 +192,44 @@ class Tx {
                                                 int64_t limit) = 0;
   // ACTIVE links whose source or destination session is `session`, by id.
   virtual std::vector<ReplicaLink> ListActiveReplicasOfSession(RowId tenant, RowId session) = 0;
+
+  // --- presence ---
+  // Heartbeats, timeouts, reconnect grace, idle session end, RTMP stream keys and media
+  // connections (schema 005_presence, core/presence.h). Same rules as above unless stated.
+
+  // An application's presence settings; nullopt when never set (the defaults apply).
+  virtual std::optional<PresenceSettings> GetPresenceSettings(RowId tenant, RowId app) = 0;
+  virtual void PutPresenceSettings(RowId tenant, RowId app, const PresenceSettings& s) = 0;
+  // A member's presence state (defaults for a member that has none yet).
+  virtual MemberPresence GetMemberPresence(RowId tenant, RowId member) = 0;
+  virtual void UpdateMemberPresence(RowId tenant, RowId member, const MemberPresence& p) = 0;
+  // A session's presence state (defaults for a session that has none yet).
+  virtual SessionPresence GetSessionPresence(RowId tenant, RowId session) = 0;
+  virtual void UpdateSessionPresence(RowId tenant, RowId session, const SessionPresence& p) = 0;
+  // The time of the member's latest event (highest id); nullopt when it has none.
+  virtual std::optional<Millis> LastEventTime(RowId tenant, RowId member) = 0;
+  // Members of the session with an open visit, by id.
+  virtual std::vector<RowId> ListOpenMembers(RowId tenant, RowId session) = 0;
+  // After the session ended: clears its members' due and resumable times and its idle time.
+  virtual void ClearSessionPresence(RowId tenant, RowId session) = 0;
+  // Across tenants, for the reaper: members whose due_at <= now, and sessions whose
+  // idle_due_at <= now, earliest first, at most limit. Served by the due-time indexes.
+  virtual std::vector<DueMember> ListDueMembers(Millis now, int64_t limit) = 0;
+  virtual std::vector<DueSession> ListIdleSessions(Millis now, int64_t limit) = 0;
+
+  // RTMP stream keys. Put inserts, or replaces the row with the same key_hash.
+  virtual void PutStreamKey(const StreamKey& k) = 0;
+  // By key hash, across tenants (the key names its tenant).
+  virtual std::optional<StreamKey> FindStreamKey(const std::string& key_hash) = 0;
+
+  // Media connections, by (application, participant, connection id). Put inserts or replaces.
+  virtual std::optional<MediaConnection> FindMediaConnection(
+      RowId tenant, RowId app, const std::string& participant_id,
+      const std::string& connection_id) = 0;
+  virtual void PutMediaConnection(const MediaConnection& c) = 0;
+  // Open (closed_at unset) connections of the member with `role` ("" for any role).
+  virtual int64_t CountOpenMediaConnections(RowId tenant, RowId member,
+                                            const std::string& role) = 0;
 };
 
 // A transactional store. Implementations: sqlite/, postgres/. Thread-safe.

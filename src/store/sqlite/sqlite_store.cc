@@ -1012,6 +1012,198 @@ class SqliteTx final : public Tx {
     return out;
   }
 
+  // --- presence ---
+
+  std::optional<PresenceSettings> GetPresenceSettings(RowId tenant, RowId app) override {
+    Query q = db_.Prepare(
+        "SELECT timeout_seconds, reconnect_window_seconds, idle_session_seconds, "
+        "manage_server_side FROM presence_settings WHERE application_id = ? AND tenant_id = ?");
+    q.Bind(app).Bind(tenant);
+    if (!q.Step()) return std::nullopt;
+    return PresenceSettings{q.Int(0), q.Int(1), q.Int(2), q.Int(3) != 0};
+  }
+
+  void PutPresenceSettings(RowId tenant, RowId app, const PresenceSettings& s) override {
+    db_.Prepare("INSERT INTO presence_settings (application_id, tenant_id, timeout_seconds, "
+                "reconnect_window_seconds, idle_session_seconds, manage_server_side) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (application_id) DO UPDATE SET "
+                "timeout_seconds = excluded.timeout_seconds, "
+                "reconnect_window_seconds = excluded.reconnect_window_seconds, "
+                "idle_session_seconds = excluded.idle_session_seconds, "
+                "manage_server_side = excluded.manage_server_side")
+        .Bind(app)
+        .Bind(tenant)
+        .Bind(s.timeout_seconds)
+        .Bind(s.reconnect_window_seconds)
+        .Bind(s.idle_session_seconds)
+        .Bind(int64_t{s.manage_server_side ? 1 : 0})
+        .Run();
+  }
+
+  MemberPresence GetMemberPresence(RowId tenant, RowId member) override {
+    Query q = db_.Prepare(
+        "SELECT presence_source, heartbeats, last_seen_at, due_at, resumable_until, last_seq "
+        "FROM members WHERE id = ? AND tenant_id = ?");
+    q.Bind(member).Bind(tenant);
+    MemberPresence p;
+    if (!q.Step()) return p;
+    p.source = ParsePresenceSource(q.Text(0)).value_or(PresenceSource::kServer);
+    p.heartbeats = q.Int(1) != 0;
+    p.last_seen_at = q.OptInt(2);
+    p.due_at = q.OptInt(3);
+    p.resumable_until = q.OptInt(4);
+    p.last_seq = q.OptInt(5);
+    return p;
+  }
+
+  void UpdateMemberPresence(RowId tenant, RowId member, const MemberPresence& p) override {
+    db_.Prepare("UPDATE members SET presence_source = ?, heartbeats = ?, last_seen_at = ?, "
+                "due_at = ?, resumable_until = ?, last_seq = ? WHERE id = ? AND tenant_id = ?")
+        .Bind(PresenceSourceName(p.source))
+        .Bind(int64_t{p.heartbeats ? 1 : 0})
+        .Bind(p.last_seen_at)
+        .Bind(p.due_at)
+        .Bind(p.resumable_until)
+        .Bind(p.last_seq)
+        .Bind(member)
+        .Bind(tenant)
+        .Run();
+  }
+
+  SessionPresence GetSessionPresence(RowId tenant, RowId session) override {
+    Query q = db_.Prepare(
+        "SELECT implicit, idle_due_at FROM sessions WHERE id = ? AND tenant_id = ?");
+    q.Bind(session).Bind(tenant);
+    SessionPresence p;
+    if (!q.Step()) return p;
+    p.implicit = q.Int(0) != 0;
+    p.idle_due_at = q.OptInt(1);
+    return p;
+  }
+
+  void UpdateSessionPresence(RowId tenant, RowId session, const SessionPresence& p) override {
+    db_.Prepare("UPDATE sessions SET implicit = ?, idle_due_at = ? WHERE id = ? AND tenant_id = ?")
+        .Bind(int64_t{p.implicit ? 1 : 0})
+        .Bind(p.idle_due_at)
+        .Bind(session)
+        .Bind(tenant)
+        .Run();
+  }
+
+  std::optional<Millis> LastEventTime(RowId tenant, RowId member) override {
+    Query q = db_.Prepare(
+        "SELECT at FROM events WHERE member_id = ? AND tenant_id = ? ORDER BY id DESC LIMIT 1");
+    q.Bind(member).Bind(tenant);
+    if (!q.Step()) return std::nullopt;
+    return q.Int(0);
+  }
+
+  std::vector<RowId> ListOpenMembers(RowId tenant, RowId session) override {
+    Query q = db_.Prepare(
+        "SELECT id FROM members WHERE session_id = ? AND tenant_id = ? AND "
+        "open_visit_id IS NOT NULL ORDER BY id");
+    q.Bind(session).Bind(tenant);
+    std::vector<RowId> out;
+    while (q.Step()) out.push_back(q.Int(0));
+    return out;
+  }
+
+  void ClearSessionPresence(RowId tenant, RowId session) override {
+    db_.Prepare("UPDATE members SET due_at = NULL, resumable_until = NULL WHERE session_id = ? "
+                "AND tenant_id = ? AND (due_at IS NOT NULL OR resumable_until IS NOT NULL)")
+        .Bind(session)
+        .Bind(tenant)
+        .Run();
+    db_.Prepare("UPDATE sessions SET idle_due_at = NULL WHERE id = ? AND tenant_id = ?")
+        .Bind(session)
+        .Bind(tenant)
+        .Run();
+  }
+
+  std::vector<DueMember> ListDueMembers(Millis now, int64_t limit) override {
+    Query q = db_.Prepare(
+        "SELECT tenant_id, id FROM members WHERE due_at IS NOT NULL AND due_at <= ? "
+        "ORDER BY due_at LIMIT ?");
+    q.Bind(now).Bind(limit);
+    std::vector<DueMember> out;
+    while (q.Step()) out.push_back(DueMember{q.Int(0), q.Int(1)});
+    return out;
+  }
+
+  std::vector<DueSession> ListIdleSessions(Millis now, int64_t limit) override {
+    Query q = db_.Prepare(
+        "SELECT tenant_id, id FROM sessions WHERE idle_due_at IS NOT NULL AND idle_due_at <= ? "
+        "ORDER BY idle_due_at LIMIT ?");
+    q.Bind(now).Bind(limit);
+    std::vector<DueSession> out;
+    while (q.Step()) out.push_back(DueSession{q.Int(0), q.Int(1)});
+    return out;
+  }
+
+  void PutStreamKey(const StreamKey& k) override {
+    db_.Prepare("INSERT INTO presence_stream_keys (key_hash, tenant_id, application_id, "
+                "participant_id, claims, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (key_hash) DO UPDATE SET claims = excluded.claims, "
+                "expires_at = excluded.expires_at")
+        .BindBlob(k.key_hash)
+        .Bind(k.tenant_id)
+        .Bind(k.application_id)
+        .Bind(k.participant_id)
+        .Bind(k.claims_json)
+        .Bind(k.expires_at)
+        .Bind(k.created_at)
+        .Run();
+  }
+
+  std::optional<StreamKey> FindStreamKey(const std::string& key_hash) override {
+    Query q = db_.Prepare(
+        "SELECT key_hash, tenant_id, application_id, participant_id, claims, expires_at, "
+        "created_at FROM presence_stream_keys WHERE key_hash = ?");
+    q.BindBlob(key_hash);
+    if (!q.Step()) return std::nullopt;
+    return StreamKey{q.Text(0), q.Int(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5), q.Int(6)};
+  }
+
+  std::optional<MediaConnection> FindMediaConnection(RowId tenant, RowId app,
+                                                     const std::string& participant_id,
+                                                     const std::string& connection_id) override {
+    Query q = db_.Prepare(
+        "SELECT tenant_id, application_id, participant_id, connection_id, member_id, role, "
+        "stream, opened_at, closed_at FROM presence_media_connections WHERE application_id = ? "
+        "AND participant_id = ? AND connection_id = ? AND tenant_id = ?");
+    q.Bind(app).Bind(participant_id).Bind(connection_id).Bind(tenant);
+    if (!q.Step()) return std::nullopt;
+    return MediaConnection{q.Int(0), q.Int(1),  q.Text(2), q.Text(3),  q.Int(4),
+                           q.Text(5), q.Text(6), q.Int(7),  q.OptInt(8)};
+  }
+
+  void PutMediaConnection(const MediaConnection& c) override {
+    db_.Prepare("INSERT INTO presence_media_connections (application_id, participant_id, "
+                "connection_id, tenant_id, member_id, role, stream, opened_at, closed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (application_id, participant_id, "
+                "connection_id) DO UPDATE SET member_id = excluded.member_id, "
+                "role = excluded.role, stream = excluded.stream, opened_at = excluded.opened_at, "
+                "closed_at = excluded.closed_at")
+        .Bind(c.application_id)
+        .Bind(c.participant_id)
+        .Bind(c.connection_id)
+        .Bind(c.tenant_id)
+        .Bind(c.member_id)
+        .Bind(c.role)
+        .Bind(c.stream)
+        .Bind(c.opened_at)
+        .Bind(c.closed_at)
+        .Run();
+  }
+
+  int64_t CountOpenMediaConnections(RowId tenant, RowId member, const std::string& role) override {
+    Query q = db_.Prepare(
+        "SELECT count(*) FROM presence_media_connections WHERE member_id = ? AND "
+        "closed_at IS NULL AND (? = '' OR role = ?) AND tenant_id = ?");
+    q.Bind(member).Bind(role).Bind(role).Bind(tenant).Step();
+    return q.Int(0);
+  }
+
  private:
   static std::string Where(const VisitQuery& vq) {
     std::string w = " WHERE v.session_id = ? AND v.tenant_id = ?";
