@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "app/options.h"
+#include "app/periodic.h"
 #include "core/ids.h"
+#include "core/reaper.h"
 #include "core/service.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -130,12 +132,19 @@ int Serve(const Options& o) {
   std::cout << "rollcall: serving on " << so.host << ":" << server.port() << " over "
             << o.database << " with " << so.threads << " threads" << std::endl;
 
+  Reaper reaper(store.value().get(), &clock);
+  PeriodicTask reaping(std::chrono::milliseconds(o.reaper_interval_ms), [&reaper] {
+    StatusOr<Reaper::Pass> pass = reaper.RunOnce();
+    if (!pass.ok()) std::cerr << "rollcall: reaper: " << pass.status().message() << "\n";
+  });
+
   std::thread waiter([&server, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
     server.Stop();
   });
   server.Run();
+  reaping.Stop();
   store.value()->Close();
   std::cout << "rollcall: stopped" << std::endl;
   // The signal thread has returned once Run() did: Stop() is only called from it.

@@ -16,6 +16,7 @@ constexpr char kUsage[] =
     "Usage:\n"
     "  rollcall serve   [--listen 127.0.0.1:8080] [--database URL] [--region us-east-1]\n"
     "                   [--threads N] [--bootstrap-file var/bootstrap.json] [--quiet]\n"
+    "                   [--reaper-interval-ms 500]\n"
     "  rollcall tenant create --name NAME [--database URL]   # prints JSON credentials, once\n"
     "  rollcall tenant list   [--database URL]\n"
     "  rollcall migrate [--database URL]                      # schema up to date, then exit\n"
@@ -49,7 +50,10 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
       "name", po::value(&o.tenant_name), "tenant name, for tenant create")(
       "bootstrap-file", po::value(&o.bootstrap_file),
       "where serve writes the first credentials on an empty store")(
-      "quiet", "no per-request log lines");
+      "quiet", "no per-request log lines")(
+      "reaper-interval-ms", po::value(&o.reaper_interval_ms),
+      "how often serve closes timed-out visits and ends idle sessions (default 500; "
+      "docs/presence.md)");
   po::options_description hidden;
   std::vector<std::string> words;
   hidden.add_options()("words", po::value(&words));
@@ -94,6 +98,9 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
     return Status::Invalid("unknown command: " + joined + "\n\n" + o.help);
   }
   if (o.threads < 0 || o.threads > 256) return Status::Invalid("--threads must be 0..256");
+  if (o.reaper_interval_ms < 10 || o.reaper_interval_ms > 60000) {
+    return Status::Invalid("--reaper-interval-ms must be 10..60000");
+  }
   return o;
 }
 

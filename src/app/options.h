@@ -18,6 +18,7 @@ struct Options {
   std::string tenant_name;
   std::string bootstrap_file = "var/bootstrap.json";
   bool log_requests = true;
+  int reaper_interval_ms = 500;  // how often serve closes timed-out visits and idle sessions
   std::string help;        // the text for `--help`
 };
 

@@ -11,7 +11,9 @@ namespace rollcall::http {
 
 namespace json = boost::json;
 
-Api::Api(Service* service) : service_(*service), stages_(service) { RegisterOperations(); }
+Api::Api(Service* service) : service_(*service), stages_(service), media_(service, &stages_) {
+  RegisterOperations();
+}
 
 void Api::RegisterOperations() {
   // Order matters: /applications/sessions before /applications/{applicationId}.
@@ -19,6 +21,7 @@ void Api::RegisterOperations() {
   RegisterParticipantRoutes(router_, service_);
   RegisterApplicationRoutes(router_, service_);
   ivs::RegisterIvsRoutes(router_, stages_);
+  ivs::RegisterRtmpRoutes(router_, stages_, media_);
 
   router_.Add("GET", "/healthz", [](Request&, const PathParams&, Reply reply) {
     reply(JsonResponse(200, json::object{{"status", "ok"}}));

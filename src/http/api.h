@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/media_presence.h"
 #include "core/service.h"
 #include "core/stage_service.h"
 #include "http/message.h"
@@ -37,6 +38,7 @@ class Api {
 
   Service& service_;
   StageService stages_;  // the IVS face's operations over the same service
+  MediaPresence media_;  // presence reported by RTMP media servers
   Router router_;
   Metrics metrics_;
 };

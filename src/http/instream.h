@@ -34,6 +34,13 @@ StatusOr<boost::json::object> ParseJsonBody(const Request& req, bool allow_empty
 Status GetString(const boost::json::object& o, std::string_view name, bool required,
                  std::optional<std::string>* out);
 
+// Reads an integer member in [min, max]. Missing or null: nullopt. Another type or out of
+// range: kInvalidArgument.
+Status GetInt(const boost::json::object& o, std::string_view name, int64_t min, int64_t max,
+              std::optional<int64_t>* out);
+// The optional "seq" of a presence report (docs/presence.md): an integer >= 0.
+Status GetSeq(const boost::json::object& o, std::optional<int64_t>* out);
+
 Response JsonResponse(unsigned status, const boost::json::value& body);
 
 // Authenticates the ApiKey header.

@@ -1,6 +1,7 @@
 #include "http/instream.h"
 
 #include <boost/algorithm/string/predicate.hpp>
+#include <cstdint>
 
 #include "core/ids.h"
 #include "http/instream_errors.h"
@@ -43,6 +44,25 @@ Status GetString(const json::object& o, std::string_view name, bool required,
   if (!it->value().is_string()) return Status::Invalid(std::string(name) + " must be a string");
   *out = std::string(it->value().as_string());
   return Status::Ok();
+}
+
+Status GetInt(const json::object& o, std::string_view name, int64_t min, int64_t max,
+              std::optional<int64_t>* out) {
+  auto it = o.find(name);
+  if (it == o.end() || it->value().is_null()) return Status::Ok();
+  const json::value& v = it->value();
+  const bool fits = v.is_int64() || (v.is_uint64() && v.get_uint64() <= INT64_MAX);
+  const int64_t n = v.is_int64() ? v.get_int64() : fits ? static_cast<int64_t>(v.get_uint64()) : 0;
+  if (!fits || n < min || n > max) {
+    return Status::Invalid(std::string(name) + " must be an integer from " + std::to_string(min) +
+                           " to " + std::to_string(max));
+  }
+  *out = n;
+  return Status::Ok();
+}
+
+Status GetSeq(const json::object& o, std::optional<int64_t>* out) {
+  return GetInt(o, "seq", 0, INT64_MAX, out);
 }
 
 Response JsonResponse(unsigned status, const json::value& body) {

@@ -1,4 +1,4 @@
-// In-Stream participants: the seed's enter, leave and search (ApiKey).
+// In-Stream participants: the seed's enter, leave and search, and heartbeat (ApiKey).
 #include "http/instream.h"
 
 namespace rollcall::http {
@@ -31,6 +31,7 @@ Status ParseEnter(const json::object& o, EnterRequest* out) {
   if (s.ok()) s = GetString(o, "profileImageUrl", false, &image);
   if (s.ok()) s = GetString(o, "profileImgUrl", false, &image_alias);
   if (s.ok()) s = ParseAttributes(o, &out->attributes);
+  if (s.ok()) s = GetSeq(o, &out->seq);
   if (!s.ok()) return s;
   out->participant_id = std::move(*participant_id);
   out->nickname = std::move(*nickname);
@@ -65,12 +66,35 @@ void RegisterParticipantRoutes(Router& router, Service& service) {
         StatusOr<json::object> body = ParseJsonBody(req, false);
         if (!body.ok()) return reply(InStreamError(body.status()));
         std::optional<std::string> participant_id;
+        std::optional<int64_t> seq;
         Status s = GetString(body.value(), "participantId", true, &participant_id);
+        if (s.ok()) s = GetSeq(body.value(), &seq);
         if (!s.ok()) return reply(InStreamError(s));
         service.Leave(app.value(), params[0], std::move(*participant_id),
                       ReplyWith<VisitView>(std::move(reply), [a = app.value()](const VisitView& v) {
                         return JsonResponse(200, VisitJson(v.row, a, v.session));
-                      }));
+                      }),
+                      seq);
+      });
+
+  AddInStreamRoute(
+      router, "POST", "/applications/sessions/{sessionId}/participants/heartbeat",
+      [&service](Request& req, const PathParams& params, Reply reply) {
+        StatusOr<Application> app = AuthenticateKey(service, req);
+        if (!app.ok()) return reply(InStreamError(app.status()));
+        StatusOr<json::object> body = ParseJsonBody(req, false);
+        if (!body.ok()) return reply(InStreamError(body.status()));
+        std::optional<std::string> participant_id;
+        std::optional<int64_t> seq;
+        Status s = GetString(body.value(), "participantId", true, &participant_id);
+        if (s.ok()) s = GetSeq(body.value(), &seq);
+        if (!s.ok()) return reply(InStreamError(s));
+        service.Heartbeat(app.value(), params[0], std::move(*participant_id), seq,
+                          ReplyWith<VisitView>(std::move(reply),
+                                               [a = app.value()](const VisitView& v) {
+                                                 return JsonResponse(
+                                                     200, VisitJson(v.row, a, v.session));
+                                               }));
       });
 
   AddInStreamRoute(router, "GET", "/applications/sessions/{sessionId}/participants",

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/media_presence.h"
 #include "core/stage_service.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -103,6 +104,17 @@ void RegisterSessionOperations(Registrar& r);
 void RegisterParticipantOperations(Registrar& r);
 void RegisterTokenOperations(Registrar& r);
 void RegisterClientPresenceRoutes(http::Router& router, StageService& stages);
+// RTMP media servers: POST /v1/stage/stream-key and POST /v1/rtmp/notify (ivs/rtmp.cc).
+void RegisterRtmpRoutes(http::Router& router, StageService& stages, MediaPresence& media);
+
+// The holder of a participant token: its tenant and verified claims.
+struct TokenHolder {
+  RowId tenant = 0;
+  TokenClaims claims;
+};
+// The verified claims of "Authorization: Bearer <participant token>". Missing, malformed,
+// foreign or badly signed: kUnauthenticated (expiry is checked by the operation).
+StatusOr<TokenHolder> VerifiedToken(StageService& stages, const http::Request& req);
 
 // Rendering shared by the resource files.
 boost::json::object TagsJson(const Tags& tags);

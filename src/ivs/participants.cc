@@ -75,6 +75,7 @@ json::object EventJson(const StageService& stages, const Tenant& t,
     o["remoteParticipantId"] = e.event.remote_participant_id;
   }
   if (!e.detail.error_code.empty()) o["errorCode"] = e.detail.error_code;
+  if (!e.event.reason.empty()) o["reason"] = e.event.reason;
   if (!e.detail.destination_stage_id.empty()) {
     o["destinationStageArn"] = StageArnFromId(stages, t, e.detail.destination_stage_id);
     o["destinationSessionId"] = e.detail.destination_session_id;

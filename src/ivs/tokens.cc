@@ -1,5 +1,6 @@
 // IVS participant tokens: CreateParticipantToken, and the client presence endpoints
-// /v1/stage/join, leave, publish and subscribe where a token's holder reports its state.
+// /v1/stage/join, leave, heartbeat, publish and subscribe where a token's holder reports its
+// state.
 #include <boost/algorithm/string/predicate.hpp>
 
 #include "core/participant_token.h"
@@ -66,15 +67,7 @@ void RegisterTokenOperations(Registrar& r) {
 
 // --- client presence ---
 
-namespace {
-
-struct Holder {
-  RowId tenant = 0;
-  TokenClaims claims;
-};
-
-// The verified claims of "Authorization: Bearer <participant token>".
-StatusOr<Holder> VerifiedToken(StageService& stages, const http::Request& req) {
+StatusOr<TokenHolder> VerifiedToken(StageService& stages, const http::Request& req) {
   const std::string* auth = req.Header("authorization");
   constexpr std::string_view kBearer = "bearer ";  // the scheme is case-insensitive
   if (auth == nullptr || auth->size() <= kBearer.size() ||
@@ -90,8 +83,10 @@ StatusOr<Holder> VerifiedToken(StageService& stages, const http::Request& req) {
   }
   StatusOr<TokenClaims> claims = ClaimsFromJson(jwt->payload);
   if (!claims.ok()) return claims.status();
-  return Holder{key->tenant_id, std::move(claims.value())};
+  return TokenHolder{key->tenant_id, std::move(claims.value())};
 }
+
+namespace {
 
 // A string member checked against a model shape; absent: nullopt.
 Status ModelString(const json::object& body, std::string_view name, std::string_view shape,
@@ -115,6 +110,7 @@ Status ParseJoin(const json::object& body, JoinRequest* out) {
   std::optional<std::string> protocol;
   if (s.ok()) s = ModelString(body, "protocol", "ParticipantProtocol", &protocol);
   if (s.ok() && protocol) out->protocol = ParseProtocol(*protocol);
+  if (s.ok()) s = http::GetSeq(body, &out->seq);
   return s;
 }
 
@@ -145,7 +141,7 @@ Callback<PresenceView> ReplyPresence(http::Reply reply) {
   };
 }
 
-using PresenceHandler = std::function<void(StageService& stages, Holder holder,
+using PresenceHandler = std::function<void(StageService& stages, TokenHolder holder,
                                            const json::object& body, http::Reply reply)>;
 
 void AddPresenceRoute(http::Router& router, StageService& stages, const std::string& action,
@@ -153,7 +149,7 @@ void AddPresenceRoute(http::Router& router, StageService& stages, const std::str
   router.Add("POST", "/v1/stage/" + action,
              [&stages, handler = std::move(handler)](http::Request& req, const http::PathParams&,
                                                      http::Reply reply) {
-               StatusOr<Holder> holder = VerifiedToken(stages, req);
+               StatusOr<TokenHolder> holder = VerifiedToken(stages, req);
                if (!holder.ok()) return reply(http::InStreamError(holder.status()));
                StatusOr<json::object> body = http::ParseJsonBody(req, true);
                if (!body.ok()) return reply(http::InStreamError(body.status()));
@@ -165,7 +161,7 @@ void AddPresenceRoute(http::Router& router, StageService& stages, const std::str
 
 void RegisterClientPresenceRoutes(http::Router& router, StageService& stages) {
   AddPresenceRoute(router, stages, "join",
-                   [](StageService& s, Holder h, const json::object& body, http::Reply reply) {
+                   [](StageService& s, TokenHolder h, const json::object& body, http::Reply reply) {
                      JoinRequest join;
                      Status v = ParseJoin(body, &join);
                      if (!v.ok()) return reply(http::InStreamError(v));
@@ -173,26 +169,41 @@ void RegisterClientPresenceRoutes(http::Router& router, StageService& stages) {
                             ReplyPresence(std::move(reply)));
                    });
   AddPresenceRoute(router, stages, "leave",
-                   [](StageService& s, Holder h, const json::object&, http::Reply reply) {
-                     s.Leave(h.tenant, std::move(h.claims), ReplyPresence(std::move(reply)));
+                   [](StageService& s, TokenHolder h, const json::object& body, http::Reply reply) {
+                     std::optional<int64_t> seq;
+                     Status v = http::GetSeq(body, &seq);
+                     if (!v.ok()) return reply(http::InStreamError(v));
+                     s.Leave(h.tenant, std::move(h.claims), ReplyPresence(std::move(reply)), seq);
+                   });
+  AddPresenceRoute(router, stages, "heartbeat",
+                   [](StageService& s, TokenHolder h, const json::object& body, http::Reply reply) {
+                     std::optional<int64_t> seq;
+                     Status v = http::GetSeq(body, &seq);
+                     if (!v.ok()) return reply(http::InStreamError(v));
+                     s.Heartbeat(h.tenant, std::move(h.claims), seq,
+                                 ReplyPresence(std::move(reply)));
                    });
   AddPresenceRoute(router, stages, "publish",
-                   [](StageService& s, Holder h, const json::object& body, http::Reply reply) {
+                   [](StageService& s, TokenHolder h, const json::object& body, http::Reply reply) {
                      bool started = false;
+                     std::optional<int64_t> seq;
                      Status v = ParseState(body, &started);
+                     if (v.ok()) v = http::GetSeq(body, &seq);
                      if (!v.ok()) return reply(http::InStreamError(v));
                      s.Publish(h.tenant, std::move(h.claims), started,
-                               ReplyPresence(std::move(reply)));
+                               ReplyPresence(std::move(reply)), seq);
                    });
   AddPresenceRoute(router, stages, "subscribe",
-                   [](StageService& s, Holder h, const json::object& body, http::Reply reply) {
+                   [](StageService& s, TokenHolder h, const json::object& body, http::Reply reply) {
                      bool started = false;
                      std::optional<std::string> remote;
+                     std::optional<int64_t> seq;
                      Status v = http::GetString(body, "remoteParticipantId", true, &remote);
                      if (v.ok()) v = ParseState(body, &started);
+                     if (v.ok()) v = http::GetSeq(body, &seq);
                      if (!v.ok()) return reply(http::InStreamError(v));
                      s.Subscribe(h.tenant, std::move(h.claims), std::move(*remote), started,
-                                 ReplyPresence(std::move(reply)));
+                                 ReplyPresence(std::move(reply)), seq);
                    });
 }
 
