@@ -256,11 +256,15 @@ class PresenceFixture : public ::testing::TestWithParam<std::string> {
     for (const Visit& v : visits) {
       by_member[v.member_id].push_back(v);
       if (!v.deleted_at) ++open;
-      if (v.deleted_at) EXPECT_LE(v.created_at, *v.deleted_at);
+      if (v.deleted_at) {
+        EXPECT_LE(v.created_at, *v.deleted_at);
+      }
     }
     EXPECT_EQ(s.participant_count, open);
     EXPECT_EQ(s.visit_count, static_cast<int64_t>(visits.size()));
-    if (!s.active()) EXPECT_EQ(open, 0);
+    if (!s.active()) {
+      EXPECT_EQ(open, 0);
+    }
     for (const Participant& p : Participants(st, stage_session_id)) {
       SCOPED_TRACE("participant " + p.member.ivs_participant_id);
       const std::vector<Visit>& mine = by_member[p.member.id];
@@ -270,7 +274,9 @@ class PresenceFixture : public ::testing::TestWithParam<std::string> {
           ++mine_open;
           EXPECT_EQ(i + 1, mine.size()) << "only the newest visit may be open";
         }
-        if (i > 0) EXPECT_LE(*mine[i - 1].deleted_at, mine[i].created_at);
+        if (i > 0) {
+          EXPECT_LE(*mine[i - 1].deleted_at, mine[i].created_at);
+        }
       }
       EXPECT_LE(mine_open, 1);
       EXPECT_EQ(p.connected(), mine_open == 1);
