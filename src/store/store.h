@@ -127,6 +127,13 @@ class Store {
   // kUnavailable). Idempotent.
   virtual void Close() = 0;
 
+  // Writes a consistent copy of the whole store, as of one instant, to the file `path` while
+  // writes go on, and replaces `path` with it only once it is complete and durable. The copy
+  // is a store of the same kind that `OpenStore` opens as is. Stores that cannot make such a
+  // copy answer kInvalidArgument naming their own tool (PostgreSQL: pg_dump); I/O failures
+  // kUnavailable.
+  virtual Status Backup(const std::string& path);
+
   // Write() and wait for `done`.
   Status WriteAndWait(TxFn fn) {
     std::promise<Status> done;
