@@ -60,15 +60,6 @@ void LogRequest(std::string_view method, std::string_view path, unsigned status,
   if (n > 0) std::fwrite(line, 1, std::min<size_t>(static_cast<size_t>(n), sizeof line - 1), stderr);
 }
 
-// The request line of a header section that overflowed header_limit: the bytes before the
-// first line feed, or all of them when there is none yet.
-size_t RequestLineLength(const beast::flat_buffer& buffer) {
-  const auto data = buffer.cdata();
-  std::string_view bytes(static_cast<const char*>(data.data()), data.size());
-  const size_t lf = bytes.find('\n');
-  return lf == std::string_view::npos ? bytes.size() : lf;
-}
-
 // One client connection: reads requests one after the other (keep-alive, pipelining),
 // hands each to the handler, writes the replies. Every wait has a deadline; see ServerOptions.
 // Runs on its worker's thread; the reply may come from any thread.
@@ -204,7 +195,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                                                 " bytes"));
     }
     if (ec == bhttp::error::header_limit) {
-      if (RequestLineLength(buffer_) > o.url_limit) {
+      // The parser fills in the target once the request line is complete: none means the
+      // request line alone overflowed the header limit.
+      const auto target = parser_->get().target();
+      if (target.empty() || target.size() > o.url_limit) {
         return SendError(path, Status(Code::kUriTooLong, "the request target is longer than " +
                                                              std::to_string(o.url_limit) +
                                                              " bytes"));
