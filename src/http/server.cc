@@ -286,8 +286,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Half-closes, then discards what the client still sends until it closes, kLingerBytes or
-  // kLingerTime, so that it sees the response rather than a connection reset.
+  // kLingerTime, so that it sees the response rather than a connection reset. Not while the
+  // server stops: then it closes at once.
   void Linger() {
+    if (shared_.stopping.load()) return Close();
     phase_ = Phase::kLinger;
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);

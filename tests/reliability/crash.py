@@ -18,7 +18,6 @@ Usage: crash.py [--rounds N] [--workers W] [--migration-kills M] [--seed S]
 """
 
 import argparse
-import http.client
 import os
 import random
 import shutil
@@ -31,119 +30,10 @@ import time
 
 import harness
 from harness import check, log
+from presence_model import Worker, by_participant, verify_participant
 
 ARGS = None
 RNG = random.Random()
-
-
-class Op:
-    __slots__ = ("pid", "kind", "outcome", "status", "visit")
-
-    def __init__(self, pid, kind):
-        self.pid, self.kind = pid, kind
-        self.outcome = "unknown"  # "acked": 2xx read in full; "unknown": no answer
-        self.status = None
-        self.visit = None
-
-
-class Worker(threading.Thread):
-    """One keep-alive connection; enters and leaves of its own participants, one at a time,
-    until the first request without an answer (the kill)."""
-
-    def __init__(self, server, tenant, pids, inside, stop):
-        super().__init__(daemon=True)
-        self.server, self.tenant, self.pids, self.inside, self.stop = server, tenant, pids, inside, stop
-        self.ops = []
-        self.error = None
-
-    def run(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
-        rng = random.Random(RNG.random())
-        try:
-            while not self.stop.is_set():
-                pid = rng.choice(self.pids)
-                op = Op(pid, "leave" if self.inside[pid] else "enter")
-                self.ops.append(op)
-                if op.kind == "enter":
-                    path, body = "/participants/enter", harness.enter_body(pid)
-                else:
-                    path, body = "/participants/leave", {"participantId": pid}
-                try:
-                    status, _, resp = harness.send(conn, "POST", self.tenant.path(path), body,
-                                                   self.tenant.key)
-                except (OSError, http.client.HTTPException):
-                    return  # the server died under this request: its outcome is unknown
-                op.status = status
-                if status not in (200, 201):
-                    self.error = f"{op.kind} {pid}: {status} {resp}"
-                    return
-                op.outcome, op.visit = "acked", resp
-                self.inside[pid] = op.kind == "enter"
-        finally:
-            conn.close()
-
-
-def visit_key(v):
-    return (v["participantSessionId"], v["createdAt"], v["deletedAt"])
-
-
-def expected_visits(before, ops):
-    """The visits of one participant after its acknowledged ops, from `before`. Returns
-    (visits, the unknown op or None)."""
-    visits = [dict(v) for v in before]
-    unknown = None
-    for op in ops:
-        if op.outcome == "unknown":
-            unknown = op
-            continue
-        check(unknown is None, f"{op.pid}: an op was acknowledged after one without answer")
-        v = op.visit
-        open_v = visits[-1] if visits and visits[-1]["deletedAt"] is None else None
-        if op.kind == "enter":
-            if op.status == 201:
-                check(open_v is None, f"{op.pid}: enter opened a second visit")
-                visits.append({"participantSessionId": v["participantSessionId"],
-                               "createdAt": v["createdAt"], "deletedAt": None})
-            else:
-                check(open_v is not None and v["participantSessionId"] ==
-                      open_v["participantSessionId"], f"{op.pid}: repeated enter returned {v}")
-        else:
-            if open_v is not None:
-                check(v["participantSessionId"] == open_v["participantSessionId"] and
-                      v["deletedAt"] is not None, f"{op.pid}: leave answered {v}")
-                open_v["deletedAt"] = v["deletedAt"]
-            else:
-                check(visits and visit_key(v) == visit_key(visits[-1]),
-                      f"{op.pid}: repeated leave changed the visit: {v}")
-    return visits, unknown
-
-
-def verify_participant(pid, before, ops, actual):
-    expected, unknown = expected_visits(before, ops)
-    got = [visit_key(v) for v in actual]
-    want = [visit_key(v) for v in expected]
-    if got == want:
-        return "unchanged" if unknown else None
-    check(unknown is not None, f"{pid}: visits differ from the acknowledged history:\n"
-                               f"  want {want}\n  got  {got}")
-    open_v = expected[-1] if expected and expected[-1]["deletedAt"] is None else None
-    if unknown.kind == "enter":
-        check(open_v is None and len(got) == len(want) + 1 and got[:-1] == want and
-              got[-1][2] is None, f"{pid}: the unanswered enter is half there:\n"
-                                  f"  want {want} (+1 open)\n  got  {got}")
-    else:
-        check(open_v is not None and len(got) == len(want) and got[:-1] == want[:-1] and
-              got[-1][0] == want[-1][0] and got[-1][1] == want[-1][1] and
-              got[-1][2] is not None and got[-1][2] >= got[-1][1],
-              f"{pid}: the unanswered leave is half there:\n  want {want} (closed)\n  got  {got}")
-    return "applied"
-
-
-def by_participant(visits):
-    out = {}
-    for v in visits:
-        out.setdefault(v["participant"]["participantId"], []).append(v)
-    return out
 
 
 def test_sigkill_under_load():
@@ -161,7 +51,7 @@ def test_sigkill_under_load():
                           for pid in pids}
                 stop = threading.Event()
                 workers = [Worker(server, tenant, pids[w * ARGS.participants:(w + 1) * ARGS.participants],
-                                  inside, stop) for w in range(ARGS.workers)]
+                                  inside, stop, RNG.random()) for w in range(ARGS.workers)]
                 for w in workers:
                     w.start()
                 run = RNG.uniform(ARGS.min_run, ARGS.max_run)
