@@ -4,12 +4,6 @@
 
 namespace rollcall {
 
-Status Store::Backup(const std::string&) {
-  return Status::Invalid(
-      "this store has no online backup to a file; use the database's own tools (PostgreSQL: "
-      "pg_dump)");
-}
-
 StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url, const StoreOptions& options) {
   constexpr std::string_view kSqlite = "sqlite:";
   if (url.rfind(kSqlite, 0) == 0) {

@@ -132,7 +132,13 @@ class Store {
   // is a store of the same kind that `OpenStore` opens as is. Stores that cannot make such a
   // copy answer kInvalidArgument naming their own tool (PostgreSQL: pg_dump); I/O failures
   // kUnavailable.
-  virtual Status Backup(const std::string& path);
+  // (Defined here, not in store.cc: Store keeps no key function, so code that only sees
+  // this interface links without the store library.)
+  virtual Status Backup(const std::string& path) {
+    return Status::Invalid(
+        "this store has no online backup to a file; use the database's own tools "
+        "(PostgreSQL: pg_dump)");
+  }
 
   // Write() and wait for `done`.
   Status WriteAndWait(TxFn fn) {

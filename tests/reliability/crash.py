@@ -87,6 +87,7 @@ def test_sigkill_under_load():
                 check(acked > 0, f"round {rnd}: no write was acknowledged before the kill")
             log(f"    {ARGS.rounds} rounds: {totals['acked']} acknowledged writes survived; "
                 f"in-flight writes: {totals['applied']} whole, {totals['unchanged']} absent")
+            server.stop()
         finally:
             server.close()
 

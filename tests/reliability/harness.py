@@ -172,31 +172,57 @@ class Server:
         finally:
             conn.close()
 
+    def sanitizer_reports(self):
+        """Reports of ASan, LSan or UBSan (a sanitizer build) in this run's stderr."""
+        text = self.stderr()
+        return [line for line in text.splitlines()
+                if "ERROR: AddressSanitizer" in line or "ERROR: LeakSanitizer" in line or
+                "runtime error:" in line or "SUMMARY: UndefinedBehaviorSanitizer" in line]
+
+    def check_clean(self):
+        reports = self.sanitizer_reports()
+        check(not reports, f"sanitizer report from rollcall serve: {reports[:3]}\n"
+                           f"{self.stderr()[-3000:]}")
+
     def kill(self):
         """SIGKILL: the process gets no chance to flush or clean up."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+        self.check_clean()
 
     def terminate(self, timeout=30):
         """SIGTERM, then waits. Returns the exit code."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout)
+            code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
             raise Failure(f"rollcall serve did not stop within {timeout}s of SIGTERM")
+        self.check_clean()
+        return code
+
+    def stop(self):
+        """The normal end of a test's server: SIGTERM, exit status 0, no sanitizer report
+        (a sanitizer build reports leaks at this exit)."""
+        code = self.terminate()
+        check(code == 0, f"rollcall serve exited {code} after SIGTERM: {self.stderr()[-2000:]}")
 
     def close(self):
+        """On a failure path: ends the process, whatever state it is in."""
         if self.proc and self.proc.poll() is None:
-            self.kill()
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None and self.proc and self.proc.poll() is None:
+            self.stop()
+        else:
+            self.close()
 
 
 def send(conn, method, path, body=None, headers=None):

@@ -282,8 +282,14 @@ def test_max_connections():
     finally:
         for s in held:
             s.close()
+        if sys.exc_info()[0] is None:
+            server.stop()
         server.close()
         work.close()
+
+
+def test_server_stops_cleanly():
+    F.server.stop()
 
 
 def main():
@@ -295,7 +301,8 @@ def main():
     try:
         return harness.main([test_body_limit, test_url_limit, test_header_limits,
                              test_malformed_requests, test_slowloris, test_slow_body,
-                             test_idle_keepalive_closed, test_max_connections])
+                             test_idle_keepalive_closed, test_max_connections,
+                             test_server_stops_cleanly])
     finally:
         F.close()
 

@@ -90,6 +90,7 @@ def test_sigterm_finishes_requests_in_flight():
             log(f"    stopped {took:.2f}s after SIGTERM with status 0; {acked} acknowledged writes "
                 f"present after restart; {unanswered} requests sent on connections the server "
                 f"was closing (none acknowledged, each wholly there or absent)")
+            server.stop()
         finally:
             server.close()
 
