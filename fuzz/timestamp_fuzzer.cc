@@ -30,11 +30,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!again || *again != *t) Fail("the formatted instant does not parse back", formatted, *t);
   }
   if (size >= 8) {
-    // -62167219200000 is 0000-01-01T00:00:00Z, 253402300799999 is 9999-12-31T23:59:59.999Z.
-    constexpr Millis kMin = -62167219200000, kMax = 253402300799999;
+    using rollcall::kMaxTimestamp, rollcall::kMinTimestamp;
     uint64_t raw;
     std::memcpy(&raw, data, sizeof raw);
-    const Millis t = kMin + static_cast<Millis>(raw % static_cast<uint64_t>(kMax - kMin + 1));
+    const Millis t =
+        kMinTimestamp + static_cast<Millis>(raw % static_cast<uint64_t>(kMaxTimestamp - kMinTimestamp + 1));
     const std::string formatted = rollcall::FormatTimestamp(t);
     const std::optional<Millis> back = rollcall::ParseTimestamp(formatted);
     if (!back || *back != t) Fail("a formatted instant does not parse back", formatted, t);
