@@ -25,10 +25,12 @@ test: build
 asan: deps
 	scripts/asan-build build/asan
 
-# Each libFuzzer target for FUZZ_SECONDS (default 60); findings in build/asan/fuzz-artifacts/.
+# Each libFuzzer target for FUZZ_SECONDS (default 60), built at -O1 in build/fuzz; findings in
+# build/fuzz/fuzz-artifacts/.
 FUZZ_SECONDS ?= 60
-fuzz: asan
-	scripts/fuzz $(FUZZ_SECONDS)
+fuzz: deps
+	scripts/asan-build build/fuzz -O1
+	BUILD_ASAN=build/fuzz scripts/fuzz $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h')

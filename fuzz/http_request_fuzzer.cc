@@ -119,7 +119,8 @@ Status RestoreFixture(Tx& tx, World& w) {
 
 void Start() {
   namespace fs = std::filesystem;
-  const fs::path base = fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+  const fs::path base =
+      fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
   const fs::path dir = base / ("rollcall-fuzz-" + HexEncode(RandomBytes(6)));
   fs::create_directories(dir);
   auto* w = new World();
@@ -140,7 +141,10 @@ void Start() {
   o.body_timeout = std::chrono::milliseconds(2000);
   http::Api* api = w->api.get();
   w->server = std::make_unique<http::Server>(
-      o, [api](http::Request&& req, http::Reply reply) { api->Handle(std::move(req), std::move(reply)); },
+      o,
+      [api](http::Request&& req, http::Reply reply) {
+        api->Handle(std::move(req), std::move(reply));
+      },
       [api](std::string_view path, const Status& s) { return api->TransportError(path, s); });
   Check(w->server->Listen(), "listen");
   w->thread = std::thread([w] { w->server->Run(); });

@@ -14,8 +14,8 @@
 namespace {
 
 void Fail(const char* what, std::string_view text, rollcall::Millis t) {
-  std::fprintf(stderr, "timestamp_fuzzer: %s: '%.*s' (%lld)\n", what,
-               static_cast<int>(text.size()), text.data(), static_cast<long long>(t));
+  std::fprintf(stderr, "timestamp_fuzzer: %s: '%.*s' (%lld)\n", what, static_cast<int>(text.size()),
+               text.data(), static_cast<long long>(t));
   std::abort();
 }
 
@@ -34,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint64_t raw;
     std::memcpy(&raw, data, sizeof raw);
     const Millis t =
-        kMinTimestamp + static_cast<Millis>(raw % static_cast<uint64_t>(kMaxTimestamp - kMinTimestamp + 1));
+        kMinTimestamp +
+        static_cast<Millis>(raw % static_cast<uint64_t>(kMaxTimestamp - kMinTimestamp + 1));
     const std::string formatted = rollcall::FormatTimestamp(t);
     const std::optional<Millis> back = rollcall::ParseTimestamp(formatted);
     if (!back || *back != t) Fail("a formatted instant does not parse back", formatted, t);

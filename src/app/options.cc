@@ -114,10 +114,13 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
   }
   if (o.threads < 0 || o.threads > 256) return Status::Invalid("--threads must be 0..256");
   if (o.max_connections < 1) return Status::Invalid("--max-connections must be at least 1");
-  for (const auto& [name, v] : {std::pair<const char*, double>{"--header-timeout", o.header_timeout},
-                                {"--body-timeout", o.body_timeout},
-                                {"--idle-timeout", o.idle_timeout}}) {
-    if (!(v > 0 && v <= 86400)) return Status::Invalid(std::string(name) + " must be 0 < S <= 86400");
+  using Timeout = std::pair<const char*, double>;
+  for (const auto& [name, v] : {Timeout{"--header-timeout", o.header_timeout},
+                                Timeout{"--body-timeout", o.body_timeout},
+                                Timeout{"--idle-timeout", o.idle_timeout}}) {
+    if (!(v > 0 && v <= 86400)) {
+      return Status::Invalid(std::string(name) + " must be more than 0 and at most 86400");
+    }
   }
   if (!(o.rate_limit >= 0) || !(o.rate_burst >= 0)) {
     return Status::Invalid("--rate-limit and --rate-burst must not be negative");

@@ -67,7 +67,8 @@ StatusOr<Tenant> AuthenticateAdminBearer(Service& service, const Request& req) {
       auth->compare(0, kBearer.size(), kBearer) != 0) {
     return Status::Unauthenticated("missing Authorization: Bearer <admin token>");
   }
-  StatusOr<Tenant> tenant = service.AuthenticateAdmin(std::string_view(*auth).substr(kBearer.size()));
+  StatusOr<Tenant> tenant =
+      service.AuthenticateAdmin(std::string_view(*auth).substr(kBearer.size()));
   if (!tenant.ok()) return tenant;
   Status admitted = service.Admit(AdminCredential(tenant->account_id));
   if (!admitted.ok()) return admitted;

@@ -57,7 +57,8 @@ void LogRequest(std::string_view method, std::string_view path, unsigned status,
                               static_cast<int>(std::min<size_t>(method.size(), 32)), method.data(),
                               static_cast<int>(std::min<size_t>(path.size(), 200)), path.data(),
                               status, ms, static_cast<int>(request_id.size()), request_id.data());
-  if (n > 0) std::fwrite(line, 1, std::min<size_t>(static_cast<size_t>(n), sizeof line - 1), stderr);
+  if (n > 0)
+    std::fwrite(line, 1, std::min<size_t>(static_cast<size_t>(n), sizeof line - 1), stderr);
 }
 
 // One client connection: reads requests one after the other (keep-alive, pipelining),
@@ -66,7 +67,9 @@ void LogRequest(std::string_view method, std::string_view path, unsigned status,
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, Worker* worker, Shared* shared)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), worker_(*worker),
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        worker_(*worker),
         shared_(*shared) {
     shared_.connections.fetch_add(1);
   }
@@ -147,20 +150,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                                            std::to_string(o.url_limit) + " bytes"));
     }
     if (static_cast<size_t>(std::distance(req.begin(), req.end())) > o.max_headers) {
-      return SendError(path, Status(Code::kHeadersTooLarge, "more than " +
-                                                                std::to_string(o.max_headers) +
-                                                                " header fields"));
+      return SendError(path,
+                       Status(Code::kHeadersTooLarge,
+                              "more than " + std::to_string(o.max_headers) + " header fields"));
     }
     if (auto len = parser_->content_length(); len && *len > o.body_limit) {
-      return SendError(path, Status(Code::kPayloadTooLarge, "the request body is larger than " +
-                                                                std::to_string(o.body_limit) +
-                                                                " bytes"));
+      return SendError(path,
+                       Status(Code::kPayloadTooLarge, "the request body is larger than " +
+                                                          std::to_string(o.body_limit) + " bytes"));
     }
     phase_ = Phase::kBody;
     Arm(o.body_timeout);
     if (beast::iequals(req[bhttp::field::expect], "100-continue") && !parser_->is_done()) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
-                                                                      req.version());
+                                                                       req.version());
       bhttp::async_write(socket_, *cont,
                          [self = shared_from_this(), cont](beast::error_code ec, size_t) {
                            if (ec) return self->Close();
@@ -172,40 +175,39 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void ReadBody() {
-    bhttp::async_read(socket_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnBody(ec);
-                      });
+    bhttp::async_read(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
 
   void FailRead(beast::error_code ec, const std::string& path) {
     const ServerOptions& o = shared_.options;
     if (timed_out_) {
       if (phase_ == Phase::kHeader || phase_ == Phase::kBody) {
-        return SendError(path, Status(Code::kRequestTimeout,
-                                      phase_ == Phase::kHeader
-                                          ? "the request header was not received in time"
-                                          : "the request body was not received in time"));
+        return SendError(
+            path, Status(Code::kRequestTimeout, phase_ == Phase::kHeader
+                                                    ? "the request header was not received in time"
+                                                    : "the request body was not received in time"));
       }
       return Close();
     }
     if (ec == bhttp::error::body_limit) {
-      return SendError(path, Status(Code::kPayloadTooLarge, "the request body is larger than " +
-                                                                std::to_string(o.body_limit) +
-                                                                " bytes"));
+      return SendError(path,
+                       Status(Code::kPayloadTooLarge, "the request body is larger than " +
+                                                          std::to_string(o.body_limit) + " bytes"));
     }
     if (ec == bhttp::error::header_limit) {
       // The parser fills in the target once the request line is complete: none means the
       // request line alone overflowed the header limit.
       const auto target = parser_->get().target();
       if (target.empty() || target.size() > o.url_limit) {
-        return SendError(path, Status(Code::kUriTooLong, "the request target is longer than " +
-                                                             std::to_string(o.url_limit) +
-                                                             " bytes"));
+        return SendError(path,
+                         Status(Code::kUriTooLong, "the request target is longer than " +
+                                                       std::to_string(o.url_limit) + " bytes"));
       }
-      return SendError(path, Status(Code::kHeadersTooLarge, "the request header is larger than " +
-                                                                std::to_string(o.header_limit) +
-                                                                " bytes"));
+      return SendError(
+          path, Status(Code::kHeadersTooLarge, "the request header is larger than " +
+                                                   std::to_string(o.header_limit) + " bytes"));
     }
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
@@ -275,14 +277,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     phase_ = Phase::kWriting;
     Arm(clean ? shared_.options.write_timeout : kLingerTime);
-    bhttp::async_write(socket_, *res,
-                       [self = shared_from_this(), res, keep_alive, clean](beast::error_code ec,
-                                                                          size_t) {
-                         if (ec) return self->Close();
-                         if (!clean) return self->Linger();
-                         if (!keep_alive) return self->Close();
-                         self->WaitForRequest();
-                       });
+    bhttp::async_write(
+        socket_, *res,
+        [self = shared_from_this(), res, keep_alive, clean](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          if (!clean) return self->Linger();
+          if (!keep_alive) return self->Close();
+          self->WaitForRequest();
+        });
   }
 
   // Half-closes, then discards what the client still sends until it closes, kLingerBytes or
@@ -356,7 +358,8 @@ struct Server::Impl {
       }
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      const bool over = shared.connections.load() >= static_cast<int64_t>(shared.options.max_connections);
+      const bool over =
+          shared.connections.load() >= static_cast<int64_t>(shared.options.max_connections);
       auto c = std::make_shared<Connection>(std::move(socket), w, &shared);
       if (over) {
         c->Reject();
@@ -397,8 +400,8 @@ Status Server::Listen() {
     if (!ec) w->acceptor->bind(ep, ec);
     if (!ec) w->acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(port) +
-                                 ": " + ec.message());
+      return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(port) + ": " +
+                                 ec.message());
     }
     port = w->acceptor->local_endpoint().port();
     impl_->workers.push_back(std::move(w));

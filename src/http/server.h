@@ -16,8 +16,7 @@ namespace rollcall::http {
 
 // Renders an error that the transport itself answers (body too large, bad framing,
 // unknown path) in the shape of the face that owns `path`.
-using ErrorRenderer =
-    std::function<Response(std::string_view path, const Status& status)>;
+using ErrorRenderer = std::function<Response(std::string_view path, const Status& status)>;
 
 // The limits of the transport. Each is answered in the shape of the face owning the path:
 // body over body_limit 413, request target over url_limit 414, header section over

@@ -39,8 +39,7 @@ StatusOr<std::string> ReadKey(const std::string& path) {
   }
   if ((st.st_mode & 077) != 0) {
     ::close(fd);
-    return Status::Invalid("key file " + path +
-                           " is accessible by group or others; chmod 600 it");
+    return Status::Invalid("key file " + path + " is accessible by group or others; chmod 600 it");
   }
   char buf[kHexSize + 2];
   const ssize_t n = ::read(fd, buf, sizeof buf);

@@ -89,7 +89,8 @@ TEST(RateLimiter, FullBucketsAreSweptSoMemoryStaysBounded) {
   ManualClock clock(kStart);
   RateLimiter limiter(RateLimit{1000, 1}, &clock);
   for (int round = 0; round < 4; ++round) {
-    for (int i = 0; i < 20000; ++i) limiter.Admit("c" + std::to_string(round) + "-" + std::to_string(i));
+    for (int i = 0; i < 20000; ++i)
+      limiter.Admit("c" + std::to_string(round) + "-" + std::to_string(i));
     clock.Advance(2000);
   }
   // 80000 credentials were seen; once shards grew past their threshold in the last round,
