@@ -50,6 +50,13 @@ struct World {
 
 // Reachable from a global for the whole run: the server thread never stops.
 World* world = nullptr;
+// The store's directory, removed at exit (the open files go with the process).
+std::filesystem::path* store_dir = nullptr;
+
+void RemoveStoreDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(*store_dir, ec);
+}
 
 [[noreturn]] void Die(const std::string& why) {
   std::fprintf(stderr, "http_request_fuzzer: %s\n", why.c_str());
@@ -123,6 +130,8 @@ void Start() {
       fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
   const fs::path dir = base / ("rollcall-fuzz-" + HexEncode(RandomBytes(6)));
   fs::create_directories(dir);
+  store_dir = new fs::path(dir);
+  std::atexit(RemoveStoreDir);
   auto* w = new World();
   StatusOr<std::unique_ptr<Store>> store = OpenStore("sqlite:" + (dir / "fuzz.db").string(), {});
   if (!store.ok()) Die(store.status().message());
