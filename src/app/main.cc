@@ -1,10 +1,12 @@
 // rollcall: wiring only. See app/options.h for the command line.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +14,7 @@
 
 #include "app/options.h"
 #include "core/ids.h"
+#include "core/rate_limiter.h"
 #include "core/service.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -93,6 +96,19 @@ void Bootstrap(Service& service, const Options& o, const std::string& host, uint
             << std::flush;
 }
 
+// Each connection takes a descriptor: lift the soft limit to the hard one.
+void RaiseDescriptorLimit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+std::chrono::milliseconds Seconds(double s) {
+  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+}
+
 int Serve(const Options& o) {
   const size_t colon = o.listen.rfind(':');
   if (colon == std::string::npos) return Fail(Status::Invalid("--listen must be HOST:PORT"));
@@ -107,6 +123,11 @@ int Serve(const Options& o) {
   }
   so.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   so.log_requests = o.log_requests;
+  so.max_connections = static_cast<size_t>(o.max_connections);
+  so.header_timeout = Seconds(o.header_timeout);
+  so.body_timeout = Seconds(o.body_timeout);
+  so.idle_timeout = Seconds(o.idle_timeout);
+  RaiseDescriptorLimit();
 
   // Signals are taken by one thread with sigwait; block them before any other thread starts.
   sigset_t signals;
@@ -120,6 +141,8 @@ int Serve(const Options& o) {
   if (!store.ok()) return Fail(store.status());
   SystemClock clock;
   Service service(store.value().get(), &clock, o.region);
+  RateLimiter limiter(RateLimit{o.rate_limit, o.rate_burst}, &clock);
+  if (limiter.enabled()) service.set_rate_limiter(&limiter);
   http::Api api(&service);
   http::Server server(
       so, [&api](http::Request&& req, http::Reply reply) { api.Handle(std::move(req), std::move(reply)); },
@@ -164,6 +187,13 @@ int Main(int argc, char** argv) {
   int rc = 0;
   if (o.command == "migrate") {
     std::cout << "rollcall: schema is up to date in " << o.database << "\n";
+  } else if (o.command == "backup") {
+    Status s = store.value()->Backup(o.backup_to);
+    if (!s.ok()) {
+      rc = Fail(s);
+    } else {
+      std::cout << "rollcall: backed up " << o.database << " to " << o.backup_to << "\n";
+    }
   } else if (o.command == "tenant-create") {
     StatusOr<TenantCredentials> c = service.CreateTenant(o.tenant_name);
     if (!c.ok()) {

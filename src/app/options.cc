@@ -16,9 +16,12 @@ constexpr char kUsage[] =
     "Usage:\n"
     "  rollcall serve   [--listen 127.0.0.1:8080] [--database URL] [--region us-east-1]\n"
     "                   [--threads N] [--bootstrap-file var/bootstrap.json] [--quiet]\n"
+    "                   [--rate-limit R] [--rate-burst B] [--max-connections N]\n"
+    "                   [--header-timeout S] [--body-timeout S] [--idle-timeout S]\n"
     "  rollcall tenant create --name NAME [--database URL]   # prints JSON credentials, once\n"
     "  rollcall tenant list   [--database URL]\n"
     "  rollcall migrate [--database URL]                      # schema up to date, then exit\n"
+    "  rollcall backup --to FILE [--database URL]             # online copy of a SQLite store\n"
     "  rollcall --help | --version\n"
     "\n"
     "Database URLs: sqlite:PATH (default sqlite:var/rollcall.db).\n"
@@ -49,7 +52,22 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
       "name", po::value(&o.tenant_name), "tenant name, for tenant create")(
       "bootstrap-file", po::value(&o.bootstrap_file),
       "where serve writes the first credentials on an empty store")(
-      "quiet", "no per-request log lines");
+      "quiet", "no per-request log lines")(
+      "rate-limit", po::value(&o.rate_limit),
+      "requests per second each credential (ApiKey, admin token, access key) may make; "
+      "over it: 429 with Retry-After (default 0: unlimited)")(
+      "rate-burst", po::value(&o.rate_burst),
+      "requests a credential may make at once before --rate-limit applies (default: one "
+      "second's worth)")(
+      "max-connections", po::value(&o.max_connections),
+      "open connections at once; more are answered 503 (default 10000)")(
+      "header-timeout", po::value(&o.header_timeout),
+      "seconds a client has to send a request's header once it started (default 10): 408")(
+      "body-timeout", po::value(&o.body_timeout),
+      "seconds a client has to send a request's body after its header (default 30): 408")(
+      "idle-timeout", po::value(&o.idle_timeout),
+      "seconds a kept-alive connection may wait for its next request (default 60)")(
+      "to", po::value(&o.backup_to), "backup: the file to write the copy to");
   po::options_description hidden;
   std::vector<std::string> words;
   hidden.add_options()("words", po::value(&words));
@@ -85,6 +103,9 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
     o.command = "serve";
   } else if (words[0] == "migrate" && words.size() == 1) {
     o.command = "migrate";
+  } else if (words[0] == "backup" && words.size() == 1) {
+    if (o.backup_to.empty()) return Status::Invalid("backup needs --to FILE");
+    o.command = "backup";
   } else if (joined == "tenant create" && words.size() == 2) {
     if (o.tenant_name.empty()) return Status::Invalid("tenant create needs --name NAME");
     o.command = "tenant-create";
@@ -94,6 +115,18 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
     return Status::Invalid("unknown command: " + joined + "\n\n" + o.help);
   }
   if (o.threads < 0 || o.threads > 256) return Status::Invalid("--threads must be 0..256");
+  if (o.max_connections < 1) return Status::Invalid("--max-connections must be at least 1");
+  using Timeout = std::pair<const char*, double>;
+  for (const auto& [name, v] : {Timeout{"--header-timeout", o.header_timeout},
+                                Timeout{"--body-timeout", o.body_timeout},
+                                Timeout{"--idle-timeout", o.idle_timeout}}) {
+    if (!(v > 0 && v <= 86400)) {
+      return Status::Invalid(std::string(name) + " must be more than 0 and at most 86400");
+    }
+  }
+  if (!(o.rate_limit >= 0) || !(o.rate_burst >= 0)) {
+    return Status::Invalid("--rate-limit and --rate-burst must not be negative");
+  }
   return o;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "core/rate_limiter.h"
 #include "core/search.h"
 #include "core/stage.h"
 #include "core/status.h"
@@ -75,6 +76,15 @@ class Service {
   Clock& clock() { return clock_; }
   Store& store() { return store_; }
 
+  // Limits requests per credential from now on; nullptr (the default): no limit.
+  // REQUIRES: limiter outlives the service; set before serving.
+  void set_rate_limiter(RateLimiter* limiter) { limiter_ = limiter; }
+  // Every face calls this once per request, after the credential is authenticated, with the
+  // credential's name (core/rate_limiter.h): OK, or kRateLimited with retry_after_ms.
+  Status Admit(std::string_view credential) {
+    return limiter_ != nullptr ? limiter_->Admit(credential) : Status::Ok();
+  }
+
   // Credentials. Unknown or revoked: kUnauthenticated.
   StatusOr<Application> AuthenticateApiKey(std::string_view api_key);
   StatusOr<Tenant> AuthenticateAdmin(std::string_view token);
@@ -118,6 +128,7 @@ class Service {
   Store& store_;
   Clock& clock_;
   const std::string region_;
+  RateLimiter* limiter_ = nullptr;
 };
 
 // Pure rules of presence, used inside write transactions (unit-tested directly). Both faces

@@ -218,6 +218,19 @@ class Store {
   // kUnavailable). Idempotent.
   virtual void Close() = 0;
 
+  // Writes a consistent copy of the whole store, as of one instant, to the file `path` while
+  // writes go on, and replaces `path` with it only once it is complete and durable. The copy
+  // is a store of the same kind that `OpenStore` opens as is. Stores that cannot make such a
+  // copy answer kInvalidArgument naming their own tool (PostgreSQL: pg_dump); I/O failures
+  // kUnavailable.
+  // (Defined here, not in store.cc: Store keeps no key function, so code that only sees
+  // this interface links without the store library.)
+  virtual Status Backup(const std::string& path) {
+    return Status::Invalid(
+        "this store has no online backup to a file; use the database's own tools "
+        "(PostgreSQL: pg_dump)");
+  }
+
   // Write() and wait for `done`.
   Status WriteAndWait(TxFn fn) {
     std::promise<Status> done;

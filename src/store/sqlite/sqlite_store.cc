@@ -1,12 +1,18 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "core/crypto.h"
 #include "core/text.h"
 #include "store/migration.h"
 #include "store/sqlite/sqlite_db.h"
@@ -1120,6 +1126,53 @@ class SqliteStore final : public Store {
 
   Status Ping() override {
     return Read([](Tx&) { return Status::Ok(); });
+  }
+
+  Status Backup(const std::string& target) override {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::equivalent(fs::path(target), fs::path(path_), ec)) {
+      return Status::Invalid("backup: the target is the live database itself");
+    }
+    const std::string tmp = target + ".partial-" + HexEncode(RandomBytes(4));
+    auto remove_tmp = [&tmp] {
+      for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+        std::remove((tmp + suffix).c_str());
+      }
+    };
+    try {
+      // Its own connection: one read transaction, a snapshot, while the writer goes on.
+      Db source(path_);
+      source.Exec("PRAGMA query_only = 1");
+      Db copy(tmp);
+      sqlite3_backup* b = sqlite3_backup_init(copy.raw(), "main", source.raw(), "main");
+      if (b == nullptr) sqlite::Fail(copy.raw(), sqlite3_errcode(copy.raw()), "backup");
+      const int rc = sqlite3_backup_step(b, -1);
+      sqlite3_backup_finish(b);
+      if (rc != SQLITE_DONE) sqlite::Fail(copy.raw(), rc, "backup");
+      // A single self-contained file (the server turns WAL back on when it opens it).
+      copy.Exec("PRAGMA journal_mode = DELETE");
+      Query check = copy.Prepare("PRAGMA quick_check");
+      if (!check.Step() || check.Text(0) != "ok") {
+        throw StoreFailure(Code::kInternal, "backup: the copy failed its check");
+      }
+    } catch (const StoreFailure& f) {
+      remove_tmp();
+      return Status(f.code() == Code::kInternal ? Code::kInternal : Code::kUnavailable,
+                    std::string("backup to ") + target + ": " + f.what());
+    }
+    // The copy's own commit synced it; the rename is made durable by syncing the directory.
+    if (std::rename(tmp.c_str(), target.c_str()) != 0) {
+      remove_tmp();
+      return Status::Unavailable("backup: cannot rename the copy to " + target);
+    }
+    fs::path dir = fs::path(target).parent_path();
+    const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+    return Status::Ok();
   }
 
   void Close() override {
