@@ -36,7 +36,9 @@ StatusOr<std::unique_ptr<Store>> Open(const Options& o) {
     std::error_code ec;
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   }
-  return OpenStore(o.database, StoreOptions{});
+  StoreOptions so;
+  so.pool = o.pool;
+  return OpenStore(o.database, so);
 }
 
 json::object CredentialsJson(const TenantCredentials& c) {

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace rollcall {
@@ -12,7 +13,7 @@ StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url, const StoreOp
     return OpenSqliteStore(path, options);
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-    return Status::Invalid("this build has no PostgreSQL store yet");
+    return OpenPostgresStore(url, options);
   }
   return Status::Invalid("--database must be sqlite:PATH or postgresql://...: " + url);
 }

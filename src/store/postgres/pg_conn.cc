@@ -1,0 +1,158 @@
+#include "store/postgres/pg_conn.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace rollcall::pg {
+namespace {
+
+// SQLSTATEs after which the server is unreachable, going away or out of resources: the
+// request can succeed later, so callers get kUnavailable (HTTP 503).
+bool Unreachable(std::string_view state) {
+  if (state.size() != 5) return true;  // libpq's own failures carry no SQLSTATE
+  const std::string_view cls = state.substr(0, 2);
+  return cls == "08" ||  // connection exception
+         cls == "53" ||  // insufficient resources
+         cls == "57" ||  // operator intervention: shutdown, cannot connect now, query canceled
+         cls == "58";    // system error
+}
+
+std::string Trim(const char* msg) {
+  std::string s = msg != nullptr ? msg : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+int64_t Row::Int(int col) const {
+  const char* v = PQgetvalue(res_, row_, col);
+  int64_t out = 0;
+  std::from_chars(v, v + std::strlen(v), out);
+  return out;
+}
+
+std::string Row::Text(int col) const {
+  return std::string(PQgetvalue(res_, row_, col),
+                     static_cast<size_t>(PQgetlength(res_, row_, col)));
+}
+
+std::optional<int64_t> Row::OptInt(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return Int(col);
+}
+
+std::optional<std::string> Row::OptText(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return Text(col);
+}
+
+int64_t Result::Affected() const {
+  const char* n = PQcmdTuples(res_.get());
+  int64_t out = 0;
+  std::from_chars(n, n + std::strlen(n), out);
+  return out;
+}
+
+void Query::Add(std::string v, bool null, int format) {
+  values_.push_back(std::move(v));
+  nulls_.push_back(null);
+  formats_.push_back(format);
+}
+
+Query& Query::Bind(int64_t v) {
+  Add(std::to_string(v), false, 0);
+  return *this;
+}
+
+Query& Query::Bind(std::string_view v) {
+  Add(std::string(v), false, 0);
+  return *this;
+}
+
+Query& Query::Bind(const std::optional<int64_t>& v) {
+  if (v) return Bind(*v);
+  Add(std::string(), true, 0);
+  return *this;
+}
+
+Query& Query::Bind(const std::optional<std::string>& v) {
+  if (v) return Bind(std::string_view(*v));
+  Add(std::string(), true, 0);
+  return *this;
+}
+
+Query& Query::BindBytes(std::string_view v) {
+  Add(std::string(v), false, 1);
+  return *this;
+}
+
+Result Query::Run() {
+  const int n = static_cast<int>(values_.size());
+  std::vector<const char*> values(n);
+  std::vector<int> lengths(n);
+  for (int i = 0; i < n; ++i) {
+    values[i] = nulls_[i] ? nullptr : values_[i].c_str();
+    lengths[i] = static_cast<int>(values_[i].size());
+  }
+  return conn_.Check(PQexecPrepared(conn_.raw(), name_.c_str(), n, values.data(), lengths.data(),
+                                    formats_.data(), 0),
+                     "query");
+}
+
+Conn::Conn(const std::string& url, int connect_timeout_s) {
+  // Earlier keywords are defaults: the connection string expanded from dbname overrides them.
+  const std::string timeout = std::to_string(connect_timeout_s);
+  const char* keys[] = {"connect_timeout",     "application_name", "keepalives",
+                        "keepalives_idle",     "keepalives_interval", "keepalives_count",
+                        "tcp_user_timeout",    "dbname",           nullptr};
+  const char* values[] = {timeout.c_str(), "rollcall", "1", "10", "5", "3", "15000",
+                          url.c_str(),     nullptr};
+  conn_ = PQconnectdbParams(keys, values, 1);
+  if (conn_ == nullptr) throw PgFailure(Code::kUnavailable, "", "postgres: out of memory");
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string msg = Trim(PQerrorMessage(conn_));
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw PgFailure(Code::kUnavailable, "", "cannot connect to PostgreSQL: " + msg);
+  }
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+}
+
+Conn::~Conn() {
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+void Conn::Fail(PGresult* res, std::string_view what) {
+  std::string state;
+  std::string msg;
+  if (res != nullptr) {
+    if (const char* s = PQresultErrorField(res, PG_DIAG_SQLSTATE)) state = s;
+    msg = Trim(PQresultErrorMessage(res));
+    PQclear(res);
+  }
+  if (msg.empty()) msg = Trim(PQerrorMessage(conn_));
+  const Code code = broken() || Unreachable(state) || state == "55P03" ? Code::kUnavailable
+                                                                       : Code::kInternal;
+  throw PgFailure(code, state, "postgres " + std::string(what) + ": " + msg);
+}
+
+Result Conn::Check(PGresult* res, std::string_view what) {
+  const ExecStatusType st = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) Fail(res, what);
+  return Result(res);
+}
+
+Result Conn::Exec(const std::string& sql) { return Check(PQexec(conn_, sql.c_str()), "exec"); }
+
+Query Conn::Prepare(const std::string& sql) {
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::string name = "s" + std::to_string(prepared_.size());
+    Check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), "prepare");
+    it = prepared_.emplace(sql, std::move(name)).first;
+  }
+  return Query(this, &it->second);
+}
+
+}  // namespace rollcall::pg
