@@ -295,11 +295,12 @@ void Service::StartSession(const Application& app, Callback<Session> cb) {
         if (!a) return AppNotFound();
         Status w = rules::CheckWritable(*a);
         if (!w.ok()) return w;
+        std::optional<Session> old;
+        if (a->active_session_id) old = tx.GetSession(tenant, *a->active_session_id);
+        // Read the clock once every row this write depends on is read (and, in a store shared
+        // by several processes, locked), so that no write it waited for is later than `now`.
         const Millis now = clock_.Now();
-        if (a->active_session_id) {
-          std::optional<Session> old = tx.GetSession(tenant, *a->active_session_id);
-          if (old) rules::EndSessionIn(tx, &*a, &*old, now, "SESSION_REPLACED");
-        }
+        if (old) rules::EndSessionIn(tx, &*a, &*old, now, "SESSION_REPLACED");
         Session s;
         s.tenant_id = tenant;
         s.application_id = app_id;
