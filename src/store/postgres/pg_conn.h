@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -70,11 +71,11 @@ class Result {
 
 class Conn;
 
-// A prepared statement being bound: parameters in order ($1, $2, ...), then Run(). Text
-// parameters go in text format, bytes in binary format. Throws PgFailure.
+// A prepared statement being bound: parameters in order ($1, $2, ...), then Run() or Send().
+// Text parameters go in text format, bytes in binary format. Throws PgFailure.
 class Query {
  public:
-  Query(Conn* conn, const std::string* name) : conn_(*conn), name_(*name) {}
+  Query(Conn* conn, std::string name) : conn_(*conn), name_(std::move(name)) {}
   Query(const Query&) = delete;
   Query& operator=(const Query&) = delete;
 
@@ -86,48 +87,94 @@ class Query {
   Query& Bind(const std::optional<std::string>& v);
   Query& BindBytes(std::string_view v);
 
+  // Executes the statement (after everything queued before it) and returns its rows.
   Result Run();
+  // Queues the statement; a later Run(), Exec() or Flush() reports its failure.
+  void Send();
 
  private:
   void Add(std::string v, bool null, int format);
 
   Conn& conn_;
-  const std::string& name_;
+  const std::string name_;
   std::vector<std::string> values_;
   std::vector<bool> nulls_;
   std::vector<int> formats_;
 };
 
 // One libpq connection with a cache of prepared statements. Not thread-safe.
+//
+// In pipeline mode (libpq's), statements can be queued with Send() and travel to the server
+// together with the next statement whose result is needed, so a run of writes costs no round
+// trip of its own. Every wait covers everything queued before it and throws the first failure
+// among it; the server skips what follows a failure up to that wait, so after a failure inside
+// a transaction block the block is in the failed state (tx_status() == PQTRANS_INERROR).
 class Conn {
  public:
   // Connects to the server `url` names (a postgresql:// URL or a conninfo string), with
-  // connect_timeout `connect_timeout_s` unless the URL sets one, and TCP keepalives.
+  // connect_timeout `connect_timeout_s` unless the URL sets one, and TCP keepalives. Without
+  // `pipeline`, Exec() takes several statements at once and nothing is queued.
   // Throws PgFailure(kUnavailable) when the server cannot be reached.
-  Conn(const std::string& url, int connect_timeout_s);
+  Conn(const std::string& url, int connect_timeout_s, bool pipeline);
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
   ~Conn();
 
-  // Runs one or more statements through the simple query protocol; returns the last one's
-  // result. Throws PgFailure.
+  // Runs sql (one statement in pipeline mode) after everything queued; returns its result.
   Result Exec(const std::string& sql);
+  // Pipeline mode: queues one statement without parameters.
+  void Send(const std::string& sql);
+  // Pipeline mode: waits for everything queued.
+  void Flush();
+  // Pipeline mode: sends everything queued for execution now but reads its results only at
+  // the next wait (whose failure then includes theirs).
+  void FlushLater();
+  // Number of statements queued and not yet sent for execution.
+  int queued() const { return queued_; }
   // Returns a query on the statement prepared (once per connection) from sql, ready to bind.
   Query Prepare(const std::string& sql);
-  // True when the connection is lost and must be replaced.
-  bool broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
-  // The transaction state after the last command (PQTRANS_IDLE, PQTRANS_INTRANS, ...).
-  PGTransactionStatusType tx_status() const { return PQtransactionStatus(conn_); }
-  PGconn* raw() { return conn_; }
 
-  // Throws the PgFailure that describes res (or the connection's error when res is null).
+  // True when the connection is lost (or out of step) and must be replaced.
+  bool broken() const { return poisoned_ || PQstatus(conn_) == CONNECTION_BAD; }
+  // Reads whatever the server sent meanwhile without blocking; false when that shows the
+  // connection lost (the server restarted or closed it).
+  bool Alive();
+  // The transaction state after the last wait (PQTRANS_IDLE, PQTRANS_INTRANS, ...).
+  PGTransactionStatusType tx_status() const { return PQtransactionStatus(conn_); }
+  // Times a wait completed without losing the connection.
+  uint64_t waits() const { return waits_; }
+
+ private:
+  friend class Query;
+  // What the server owes for each thing sent, in order: a statement's results (for a prepare,
+  // its SQL, uncached again if the prepare did not succeed) or a sync.
+  struct Expect {
+    bool sync;
+    std::string prepared_sql;
+  };
+
+  // Queues (pipeline mode) or runs the prepared statement `name` with parameters; returns
+  // its result when `wait`.
+  std::optional<Result> RunPrepared(const std::string& name, const std::vector<std::string>& values,
+                                    const std::vector<bool>& nulls, const std::vector<int>& formats,
+                                    bool wait);
+  // Pipeline mode: sends a sync and reads every expected result; returns the one at position
+  // `wanted` of the expectations (or a null result). Throws the first failure.
+  Result Drain(std::optional<size_t> wanted, std::string_view what);
+  // Throws the PgFailure that res describes (or the connection's error when res is null).
   // Takes ownership of res.
   [[noreturn]] void Fail(PGresult* res, std::string_view what);
+  PgFailure Failure(PGresult* res, std::string_view what);
   // Returns res if it reports success, else throws through Fail().
   Result Check(PGresult* res, std::string_view what);
 
- private:
   PGconn* conn_ = nullptr;
+  const bool pipeline_;
+  bool poisoned_ = false;
+  int queued_ = 0;
+  uint64_t waits_ = 0;
+  uint64_t next_statement_ = 0;
+  std::deque<Expect> expected_;
   std::map<std::string, std::string, std::less<>> prepared_;  // sql -> statement name
 };
 

@@ -1,0 +1,92 @@
+"""Measures enters per second (each a new participant, so each is a durable write) with wrk:
+one node over SQLite, one node over PostgreSQL, two nodes over one PostgreSQL.
+
+  python3 tests/postgres/bench.py [--seconds 10] [--connections 32] [--pool 8]
+
+Needs wrk (Debian package wrk) and the PostgreSQL server binaries; starts and removes its own
+throwaway cluster (scripts/pg-cluster). Not part of `make test`; docs/scaling.md quotes it.
+"""
+import argparse
+import os
+import re
+import subprocess
+import tempfile
+
+from pgharness import Client, Node, check
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLUSTER = os.path.join(HERE, "..", "..", "scripts", "pg-cluster")
+
+
+def wrk(node, api_key, session, seconds, connections, threads):
+    env = dict(os.environ, ROLLCALL_SESSION=session, ROLLCALL_API_KEY=api_key)
+    return subprocess.Popen(
+        ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--latency",
+         "-s", os.path.join(HERE, "enter.lua"), node.base],
+        env=env, stdout=subprocess.PIPE, text=True)
+
+
+def result(proc):
+    out = proc.communicate()[0]
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    p50 = re.search(r"50%\s+(\S+)", out).group(1)
+    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    check(not bad, "non-2xx answers under load:\n" + out)
+    return rate, p50, p99, errors.group(0) if errors else ""
+
+
+def run(nodes, seconds, connections):
+    creds = [c for c in (n.credentials() for n in nodes) if c][0]
+    status, s = Client(nodes[0], creds["apiKey"]).start_session()
+    check(status == 201, "start session answered %s" % status)
+    per = max(1, connections // len(nodes))
+    procs = [wrk(n, creds["apiKey"], s["sessionId"], seconds, per, max(1, 2 // len(nodes)))
+             for n in nodes]
+    results = [result(p) for p in procs]
+    total = sum(r[0] for r in results)
+    detail = "; ".join("%.0f/s p50 %s p99 %s %s" % r for r in results)
+    return total, detail
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--pool", type=int, default=8)
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="rollcall-bench-")
+    os.chmod(tmp, 0o755)  # the cluster may run as another user (scripts/pg-cluster)
+    lines = []
+
+    node = Node("sqlite:" + os.path.join(tmp, "bench.db"), "sqlite")
+    node.wait_healthy()
+    total, detail = run([node], a.seconds, a.connections)
+    node.stop()
+    lines.append("1 node, SQLite:      %6.0f enters/s (%s)" % (total, detail))
+    print(lines[-1], flush=True)
+
+    cluster = os.path.join(tmp, "pg")
+    subprocess.run([CLUSTER, "start", cluster], check=True, stdout=subprocess.DEVNULL)
+    try:
+        for count in (1, 2):
+            url = subprocess.run([CLUSTER, "createdb", cluster, "bench%d" % count], check=True,
+                                 stdout=subprocess.PIPE, text=True).stdout.strip()
+            nodes = [Node(url, "pg%d" % i, pool=a.pool) for i in range(count)]
+            for n in nodes:
+                n.wait_healthy()
+            total, detail = run(nodes, a.seconds, a.connections)
+            for n in nodes:
+                n.stop()
+            lines.append("%d node%s, PostgreSQL: %6.0f enters/s (%s)"
+                         % (count, "s" if count > 1 else " ", total, detail))
+            print(lines[-1], flush=True)
+    finally:
+        subprocess.run([CLUSTER, "kill", cluster], check=False)
+    print("\n".join(["", "wrk -c%d for %ds per run, one session, a new participant per enter:"
+                     % (a.connections, a.seconds)] + lines))
+
+
+if __name__ == "__main__":
+    main()
