@@ -27,10 +27,13 @@ constexpr int kConnectTimeoutSeconds = 2;
 // The advisory lock that serializes schema migrations across processes ("rollcall").
 constexpr char kMigrationLock[] = "SELECT pg_advisory_xact_lock(7237970109966541932)";
 // Lock waits inside a write transaction. The first fn of a transaction holds no row lock yet,
-// so it cannot close a cycle and may wait long; a later fn holds its predecessors' locks, so it
-// waits briefly, then the transaction commits without it and it runs again first in the next.
+// so it cannot close a cycle and may wait long. A later fn holds its predecessors' locks, which
+// another process's transaction may be waiting for: it waits only briefly, then the transaction
+// commits without it (releasing those locks) and it runs again first in the next one. Measured
+// (docs/scaling.md): waits of 1-2ms let two processes writing the same rows take turns with
+// full batches; 20ms and more let them stall each other.
 constexpr char kFirstFnLockTimeout[] = "SET LOCAL lock_timeout = '10s'";
-constexpr char kLaterFnLockTimeout[] = "SET LOCAL lock_timeout = '20ms'";
+constexpr char kLaterFnLockTimeout[] = "SET LOCAL lock_timeout = '2ms'";
 // How many times a fn is run again after deadlocks, lock timeouts or unique-key races.
 constexpr int kMaxAttempts = 10;
 
@@ -769,14 +772,11 @@ class PgStore final : public Store {
   PgStore(std::string url, const StoreOptions& options)
       : url_(std::move(url)),
         max_batch_(std::max(1, options.max_batch)),
-        writers_(options.pool >= 4 ? 2 : 1),
-        readers_(std::max(1, options.pool - writers_)) {}
+        readers_(std::max(1, options.pool - 1)) {}
 
   ~PgStore() override { Close(); }
 
-  void Start() {
-    for (int i = 0; i < writers_; ++i) threads_.emplace_back([this] { WriterLoop(); });
-  }
+  void Start() { writer_ = std::thread([this] { WriterLoop(); }); }
 
   void Write(TxFn fn, Done done) override {
     {
@@ -814,9 +814,7 @@ class PgStore final : public Store {
       closing_ = true;
       cv_.notify_all();
     }
-    for (std::thread& t : threads_) {
-      if (t.joinable()) t.join();
-    }
+    if (writer_.joinable()) writer_.join();
   }
 
  private:
@@ -906,7 +904,6 @@ class PgStore final : public Store {
         for (auto it = retry.rbegin(); it != retry.rend(); ++it) {
           queue_.push_front(std::move(*it));
         }
-        cv_.notify_all();
       }
       for (size_t i = 0; i < results.size(); ++i) batch[i].done(std::move(results[i]));
       batch.clear();
@@ -1027,14 +1024,13 @@ class PgStore final : public Store {
 
   const std::string url_;
   const int max_batch_;
-  const int writers_;
   const int readers_;
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Item> queue_;
   bool closing_ = false;
-  std::vector<std::thread> threads_;
+  std::thread writer_;
 
   std::mutex reader_mu_;
   std::condition_variable reader_cv_;

@@ -9,8 +9,8 @@
 namespace rollcall {
 
 // Opens the PostgreSQL store at url (postgresql://user@host:port/db) and migrates it under an
-// advisory lock, so several processes may start at once. Writer threads group-commit Write()
-// calls; reads run on a bounded pool of connections. Several processes may share one database:
+// advisory lock, so several processes may start at once. One writer thread group-commits
+// Write() calls on one connection; reads run on a pool of options.pool - 1 connections. Several processes may share one database:
 // write transactions run at READ COMMITTED and lock the application, session and profile rows
 // they read (see Tx), the schema's constraints hold the invariants, and a fn that meets a
 // deadlock, lock timeout or unique-key race is rolled back alone and run again in a later
