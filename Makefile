@@ -4,7 +4,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Uni
 LISTEN ?= 127.0.0.1:8080
 DATABASE ?= sqlite:var/rollcall.db
 
-.PHONY: deps build run test unit api clean format
+.PHONY: deps build run test clean format
 
 deps:
 	@scripts/install-deps

@@ -25,7 +25,11 @@ Status ParseInt(std::string_view name, const std::string& v, int64_t min, int64_
 Status ParseTime(const Params& params, std::string_view name, std::optional<Millis>* out) {
   const std::string* v = FindParam(params, name);
   if (v == nullptr) return Status::Ok();
-  std::optional<Millis> t = ParseTimestamp(*v);
+  // A '+' sent unencoded in a query string arrives decoded as a space (form encoding), so a
+  // space where the offset's sign belongs ("...T19:00:00 09:00") is read as '+'.
+  std::string text = *v;
+  if (text.size() > 6 && text[text.size() - 6] == ' ') text[text.size() - 6] = '+';
+  std::optional<Millis> t = ParseTimestamp(text);
   if (!t) {
     return Status::Invalid(std::string(name) +
                            " must be an RFC 3339 timestamp such as 2026-11-21T10:00:00Z");

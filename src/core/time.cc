@@ -59,7 +59,7 @@ bool Expect(std::string_view s, size_t* pos, char c) {
 
 std::optional<Millis> ParseTimestamp(std::string_view s) {
   size_t p = 0;
-  int year, month, day, hour, minute, second;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!Digits(s, &p, 4, &year) || !Expect(s, &p, '-') || !Digits(s, &p, 2, &month) ||
       !Expect(s, &p, '-') || !Digits(s, &p, 2, &day)) {
     return std::nullopt;
@@ -93,7 +93,7 @@ std::optional<Millis> ParseTimestamp(std::string_view s) {
     if (c == 'Z' || c == 'z') {
       offset_minutes = 0;
     } else if (c == '+' || c == '-') {
-      int oh, om;
+      int oh = 0, om = 0;
       if (!Digits(s, &p, 2, &oh) || !Expect(s, &p, ':') || !Digits(s, &p, 2, &om) || oh > 23 ||
           om > 59) {
         return std::nullopt;

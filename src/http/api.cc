@@ -64,7 +64,8 @@ void Api::Handle(Request&& req, Reply reply) {
   };
   const Handler* handler = nullptr;
   PathParams params;
-  switch (router_.Find(req.method, req.path, &handler, &params)) {
+  std::vector<std::string> allowed;
+  switch (router_.Find(req.method, req.path, &handler, &params, &allowed)) {
     case Router::Result::kFound:
       (*handler)(req, params, std::move(counted));
       return;
@@ -74,6 +75,9 @@ void Api::Handle(Request&& req, Reply reply) {
       json::object o{{"code", "METHOD_NOT_ALLOWED"},
                      {"message", "method " + req.method + " is not allowed on " + req.path}};
       r.body = json::serialize(o);
+      std::string allow;
+      for (const std::string& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+      r.headers.emplace_back("Allow", std::move(allow));
       counted(std::move(r));
       return;
     }

@@ -88,7 +88,7 @@ void RegisterApplicationRoutes(Router& router, Service& service) {
         if (!t.ok()) return reply(InStreamError(t.status()));
         StatusOr<json::object> body = ParseJsonBody(req, false);
         if (!body.ok()) return reply(InStreamError(body.status()));
-        AppStatus status;
+        AppStatus status = AppStatus::kActive;
         Status s = ParseStatus(body.value(), &status);
         if (!s.ok()) return reply(InStreamError(s));
         service.SetApplicationStatus(

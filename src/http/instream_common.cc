@@ -1,5 +1,7 @@
 #include "http/instream.h"
 
+#include <boost/algorithm/string/predicate.hpp>
+
 #include "core/ids.h"
 #include "http/instream_errors.h"
 
@@ -58,9 +60,10 @@ StatusOr<Application> AuthenticateKey(Service& service, const Request& req) {
 
 StatusOr<Tenant> AuthenticateAdminBearer(Service& service, const Request& req) {
   const std::string* auth = req.Header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
+  // The scheme is case-insensitive (RFC 9110, 11.1): "bearer" and "BEARER" work too.
+  constexpr std::string_view kBearer = "bearer ";
   if (auth == nullptr || auth->size() <= kBearer.size() ||
-      auth->compare(0, kBearer.size(), kBearer) != 0) {
+      !boost::algorithm::iequals(std::string_view(*auth).substr(0, kBearer.size()), kBearer)) {
     return Status::Unauthenticated("missing Authorization: Bearer <admin token>");
   }
   return service.AuthenticateAdmin(std::string_view(*auth).substr(kBearer.size()));

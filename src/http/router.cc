@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <algorithm>
+
 namespace rollcall::http {
 namespace {
 
@@ -27,7 +29,8 @@ void Router::Add(std::string method, std::string_view pattern, Handler handler) 
 }
 
 Router::Result Router::Find(std::string_view method, std::string_view path,
-                            const Handler** handler, PathParams* params) const {
+                            const Handler** handler, PathParams* params,
+                            std::vector<std::string>* allowed) const {
   const std::vector<std::string_view> parts = Split(path);
   bool path_matched = false;
   for (const Route& r : routes_) {
@@ -45,7 +48,13 @@ Router::Result Router::Find(std::string_view method, std::string_view path,
     }
     if (!match) continue;
     path_matched = true;
-    if (r.method != method) continue;
+    if (r.method != method) {
+      if (allowed != nullptr &&
+          std::find(allowed->begin(), allowed->end(), r.method) == allowed->end()) {
+        allowed->push_back(r.method);
+      }
+      continue;
+    }
     *handler = &r.handler;
     *params = std::move(values);
     return Result::kFound;

@@ -23,9 +23,10 @@ class Router {
 
   void Add(std::string method, std::string_view pattern, Handler handler);
 
-  // kFound: *handler and *params are set. kNoMethod: the path exists for other methods.
+  // kFound: *handler and *params are set. kNoMethod: the path exists for other methods; they
+  // are appended to *allowed when it is not null, each once, in registration order.
   Result Find(std::string_view method, std::string_view path, const Handler** handler,
-              PathParams* params) const;
+              PathParams* params, std::vector<std::string>* allowed = nullptr) const;
 
  private:
   struct Route {

@@ -30,6 +30,24 @@ struct Shared {
   std::atomic<bool> stopping{false};
 };
 
+// Percent-encodes the '[' and ']' of the query. RFC 3986 does not allow them there raw, but
+// clients send them so (curl -g, PHP-style encoders): sort[name]=nickname.
+std::string EscapeQueryBrackets(std::string_view target) {
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return std::string(target);
+  std::string out(target.substr(0, q + 1));
+  for (char c : target.substr(q + 1)) {
+    if (c == '[') {
+      out += "%5B";
+    } else if (c == ']') {
+      out += "%5D";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void LogRequest(const std::string& method, const std::string& path, unsigned status,
                 std::chrono::steady_clock::time_point start, const std::string& request_id) {
   const double ms =
@@ -97,7 +115,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec == bhttp::error::header_limit) {
       Response r = shared_.errors(path, Status::Invalid("request header fields too large"));
       r.status = 431;
-      return Send(std::move(r), false, "-", path);
+      return Send(std::move(r), false, NewUuid(), path);
     }
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
         ec == beast::error::timeout || ec == asio::error::operation_aborted ||
@@ -117,7 +135,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     req.method = std::string(msg.method_string());
     req.target = target;
     req.request_id = NewUuid();
-    auto parsed = boost::urls::parse_origin_form(target);
+    const std::string escaped = EscapeQueryBrackets(target);
+    auto parsed = boost::urls::parse_origin_form(escaped);
     if (!parsed) {
       return SendError(path, Status::Invalid("malformed request target"), msg.keep_alive());
     }
@@ -149,7 +168,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void SendError(const std::string& path, const Status& s, bool keep_alive) {
     if (method_.empty() && parser_) method_ = std::string(parser_->get().method_string());
-    Send(shared_.errors(path, s), keep_alive, "-", path);
+    Send(shared_.errors(path, s), keep_alive, NewUuid(), path);
   }
 
   void Send(Response r, bool keep_alive, const std::string& request_id, const std::string& path) {
@@ -157,7 +176,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         static_cast<bhttp::status>(r.status), 11);
     res->set(bhttp::field::server, "rollcall");
     if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
-    if (request_id != "-") res->set("X-Request-Id", request_id);
+    res->set("X-Request-Id", request_id);
     for (auto& [k, v] : r.headers) res->set(k, v);
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive);
