@@ -101,13 +101,14 @@ def main():
             during = sum(1 for t, s in outcomes if t > t_stop + 1 and s in (200, 201))
         check(during == 0, "%d writes acknowledged while PostgreSQL was down" % during)
 
-        t_start = time.time()
         cluster("start")
+        t_start = time.time()
         t_ready = wait_for("readiness after restart", lambda: node.ready() == 200, 20)
         t_write = wait_for("an acknowledged write after restart",
                            lambda: any(s in (200, 201) and t > t_start for t, s in outcomes), 20)
-        print("PostgreSQL back: ready after %.2fs, writes acknowledged after %.2fs"
-              % (t_ready - t_start, t_write - t_start), flush=True)
+        print("PostgreSQL accepting connections again: the node was ready %.2fs later and "
+              "acknowledged a write %.2fs later" % (t_ready - t_start, t_write - t_start),
+              flush=True)
         n = len(acked)
         wait_for("more acknowledged writes", lambda: len(acked) >= n + 100, 20)
     finally:
