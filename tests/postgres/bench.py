@@ -1,5 +1,6 @@
 """Measures enters per second (each a new participant, so each is a durable write) with wrk:
-one node over SQLite, one node over PostgreSQL, two nodes over one PostgreSQL.
+one node over SQLite, one node over PostgreSQL, two nodes over one PostgreSQL, one node over
+PostgreSQL with a synchronous standby; and pgbench running the same statements.
 
   python3 tests/postgres/bench.py [--seconds 10] [--connections 32] [--pool 8] [--sessions 1]
 
@@ -114,6 +115,23 @@ def main():
             lines.append("%d node%s, PostgreSQL: %6.0f enters/s (%s)"
                          % (count, "s" if count > 1 else " ", total, detail))
             print(lines[-1], flush=True)
+        standby = os.path.join(tmp, "standby")
+        subprocess.run([CLUSTER, "standby", standby, cluster], check=True,
+                       stdout=subprocess.DEVNULL)
+        url = subprocess.run([CLUSTER, "createdb", cluster, "bench_standby"], check=True,
+                             stdout=subprocess.PIPE, text=True).stdout.strip()
+        node = Node(url, "pg-standby", pool=a.pool)
+        node.wait_healthy()
+        total, detail = run([node], a.seconds, a.connections, a.sessions)
+        node.stop()
+        subprocess.run([CLUSTER, "kill", standby], check=False)
+        admin = subprocess.run([CLUSTER, "url", cluster], check=True, stdout=subprocess.PIPE,
+                               text=True).stdout.strip()
+        psql(admin, "ALTER SYSTEM RESET synchronous_standby_names")
+        psql(admin, "SELECT pg_reload_conf()")
+        lines.append("1 node, PostgreSQL with a synchronous standby: %6.0f enters/s (%s)"
+                     % (total, detail))
+        print(lines[-1], flush=True)
         lines.append("PostgreSQL itself:   %6.0f enters/s (pgbench, the same statements, one "
                      "transaction per enter, %d clients)"
                      % (pgbench(cluster, a.seconds, a.connections, a.sessions), a.connections))

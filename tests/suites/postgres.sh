@@ -2,7 +2,8 @@
 # The PostgreSQL suite: starts a throwaway cluster on 127.0.0.1 (scripts/pg-cluster), runs the
 # Store contract tests, the In-Stream and IVS API suites (when present), the two-node test and
 # the outage test against it, each on a database of its own, and removes the cluster even on
-# failure. Usage: tests/suites/postgres.sh BUILD_DIR
+# failure; then the failover test on a primary and standby of its own.
+# Usage: tests/suites/postgres.sh BUILD_DIR
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build/release}
@@ -38,5 +39,6 @@ done
 step two-nodes env ROLLCALL_TEST_DATABASE="$(db two_nodes)" python3 tests/postgres/two_nodes.py
 step outage env ROLLCALL_TEST_DATABASE="$(db outage)" ROLLCALL_PG_CLUSTER="$dir" \
   python3 tests/postgres/outage.py
+step failover python3 tests/postgres/failover.py
 
 [ ${#failed[@]} -eq 0 ] || { echo "postgres: failed: ${failed[*]}"; exit 1; }
