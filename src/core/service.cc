@@ -5,7 +5,9 @@
 
 #include "core/crypto.h"
 #include "core/ids.h"
+#include "core/stage_service.h"
 #include "core/text.h"
+#include "core/tx_calls.h"
 
 namespace rollcall {
 namespace {
@@ -30,28 +32,6 @@ Status SessionNotFound() {
 
 Status AppNotFound() {
   return Status(Code::kApplicationNotFound, "no such application");
-}
-
-// Runs a write and hands its result to cb after the commit.
-template <typename T, typename F>
-void WriteWith(Store& store, F fn, Callback<T> cb) {
-  auto result = std::make_shared<std::optional<T>>();
-  store.Write([fn = std::move(fn), result](Tx& tx) -> Status { return fn(tx, result.get()); },
-              [result, cb = std::move(cb)](Status s) {
-                if (!s.ok()) {
-                  cb(std::move(s));
-                } else {
-                  cb(std::move(**result));
-                }
-              });
-}
-
-template <typename T, typename F>
-StatusOr<T> ReadWith(Store& store, F fn) {
-  std::optional<T> out;
-  Status s = store.Read([&](Tx& tx) { return fn(tx, &out); });
-  if (!s.ok()) return s;
-  return std::move(*out);
 }
 
 }  // namespace
@@ -99,6 +79,7 @@ Status CheckWritable(const Application& app) {
 void EndSessionIn(Tx& tx, Application* app, Session* s, Millis at, const std::string& reason) {
   if (!s->active()) return;
   const Millis end = std::max(at, s->created_at);
+  StopSessionMediaIn(tx, *s, end);
   tx.CloseOpenVisits(s->tenant_id, s->id, end, reason);
   s->deleted_at = end;
   s->participant_count = 0;
@@ -107,6 +88,142 @@ void EndSessionIn(Tx& tx, Application* app, Session* s, Millis at, const std::st
     app->active_session_id.reset();
     tx.UpdateApplication(*app);
   }
+}
+
+NewApplication InsertApplication(Tx& tx, RowId tenant, AppType type, std::string name, Millis now) {
+  NewApplication n;
+  n.app.tenant_id = tenant;
+  n.app.uuid = NewUuid();
+  n.app.stage_id = NewStageId();
+  n.app.name = std::move(name);
+  n.app.type = type;
+  n.app.status = AppStatus::kActive;
+  n.app.created_at = now;
+  n.api_key = NewUuid();
+  tx.InsertApplication(&n.app, Sha256(n.api_key));
+  return n;
+}
+
+Session StartSessionIn(Tx& tx, Application* app, Millis now) {
+  if (app->active_session_id) {
+    std::optional<Session> old = tx.GetSession(app->tenant_id, *app->active_session_id);
+    if (old) EndSessionIn(tx, app, &*old, now, "SESSION_REPLACED");
+  }
+  Session s;
+  s.tenant_id = app->tenant_id;
+  s.application_id = app->id;
+  s.uuid = NewUuid();
+  s.stage_session_id = NewStageSessionId();
+  s.created_at = now;
+  tx.InsertSession(&s);
+  app->active_session_id = s.id;
+  tx.UpdateApplication(*app);
+  return s;
+}
+
+void DeleteApplicationIn(Tx& tx, Application* app, Millis now) {
+  if (app->active_session_id) {
+    std::optional<Session> s = tx.GetSession(app->tenant_id, *app->active_session_id);
+    if (s) EndSessionIn(tx, app, &*s, now, "APPLICATION_DELETED");
+  }
+  app->status = AppStatus::kDeleted;
+  app->active_session_id.reset();
+  tx.UpdateApplication(*app);
+}
+
+Profile UpsertProfile(Tx& tx, RowId tenant, const std::string& participant_id,
+                      const std::string& nickname, const std::optional<std::string>& image_url,
+                      Millis now) {
+  std::optional<Profile> p = tx.FindProfile(tenant, participant_id);
+  if (!p) {
+    p.emplace();
+    p->tenant_id = tenant;
+    p->participant_id = participant_id;
+    p->nickname = nickname;
+    p->profile_image_url = image_url;
+    p->created_at = now;
+    tx.InsertProfile(&*p);
+  } else if (p->nickname != nickname || (image_url && p->profile_image_url != image_url)) {
+    p->nickname = nickname;
+    if (image_url) p->profile_image_url = image_url;
+    tx.UpdateProfile(*p);
+  }
+  return std::move(*p);
+}
+
+Member EnsureMember(Tx& tx, const Session& s, const Profile& profile,
+                    const std::string& ivs_participant_id,
+                    const std::optional<std::string>& attributes_json, const MemberIvs& initial,
+                    Millis now) {
+  std::optional<Member> m = tx.FindMember(s.tenant_id, s.id, profile.id);
+  if (!m) {
+    m.emplace();
+    m->tenant_id = s.tenant_id;
+    m->session_id = s.id;
+    m->profile_id = profile.id;
+    m->ivs_participant_id = ivs_participant_id;
+    m->first_join_at = now;
+    if (attributes_json) m->attributes_json = *attributes_json;
+    tx.InsertMember(&*m);
+    tx.UpdateMemberIvs(s.tenant_id, m->id, initial);
+  } else if (attributes_json && m->attributes_json != *attributes_json) {
+    m->attributes_json = *attributes_json;
+    tx.UpdateMember(*m);
+  }
+  return std::move(*m);
+}
+
+Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened) {
+  if (m->open_visit_id) {
+    std::optional<Visit> open = tx.GetVisit(s->tenant_id, *m->open_visit_id);
+    if (!open) throw StoreFailure(Code::kInternal, "member's open visit is missing");
+    *opened = false;
+    return std::move(*open);
+  }
+  Visit visit;
+  visit.tenant_id = s->tenant_id;
+  visit.session_id = s->id;
+  visit.member_id = m->id;
+  visit.profile_id = m->profile_id;
+  visit.uuid = NewUuid();
+  visit.created_at = now;
+  tx.InsertVisit(&visit);
+  m->open_visit_id = visit.id;
+  m->last_visit_id = visit.id;
+  tx.UpdateMember(*m);
+  s->participant_count += 1;
+  s->visit_count += 1;
+  tx.UpdateSession(*s);
+  Event e;
+  e.tenant_id = s->tenant_id;
+  e.session_id = s->id;
+  e.member_id = m->id;
+  e.name = "JOINED";
+  e.at = now;
+  tx.InsertEvent(&e);
+  *opened = true;
+  return visit;
+}
+
+Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& reason) {
+  std::optional<Visit> open = tx.GetVisit(s->tenant_id, *m->open_visit_id);
+  if (!open) throw StoreFailure(Code::kInternal, "member's open visit is missing");
+  open->deleted_at = std::max(at, open->created_at);
+  StopMemberMediaIn(tx, *s, m->id, *open->deleted_at);
+  tx.UpdateVisit(*open);
+  m->open_visit_id.reset();
+  tx.UpdateMember(*m);
+  s->participant_count -= 1;
+  tx.UpdateSession(*s);
+  Event e;
+  e.tenant_id = s->tenant_id;
+  e.session_id = s->id;
+  e.member_id = m->id;
+  e.name = "LEFT";
+  e.at = *open->deleted_at;
+  e.reason = reason;
+  tx.InsertEvent(&e);
+  return std::move(*open);
 }
 
 }  // namespace rules
@@ -141,22 +258,8 @@ TenantCredentials InsertTenant(Tx& tx, const std::string& name, Millis now, bool
   if (*taken) return c;
   c.access_key = AccessKey{NewAccessKeyId(), c.tenant.id, NewSecretAccessKey(), now};
   tx.InsertAccessKey(c.access_key);
+  tx.InsertTenantKey(NewTenantKey(c.tenant.id, now));
   return c;
-}
-
-NewApplication InsertApplication(Tx& tx, RowId tenant, AppType type, std::string name,
-                                 Millis now) {
-  NewApplication n;
-  n.app.tenant_id = tenant;
-  n.app.uuid = NewUuid();
-  n.app.stage_id = NewStageId();
-  n.app.name = std::move(name);
-  n.app.type = type;
-  n.app.status = AppStatus::kActive;
-  n.app.created_at = now;
-  n.api_key = NewUuid();
-  tx.InsertApplication(&n.app, Sha256(n.api_key));
-  return n;
 }
 
 }  // namespace
@@ -193,7 +296,7 @@ StatusOr<std::optional<std::pair<TenantCredentials, NewApplication>>> Service::B
     bool taken = false;
     TenantCredentials c = InsertTenant(tx, name, now, &taken);
     if (taken) return Status::Ok();
-    NewApplication app = InsertApplication(tx, c.tenant.id, type, name, now);
+    NewApplication app = rules::InsertApplication(tx, c.tenant.id, type, name, now);
     *out = std::make_pair(std::move(c), std::move(app));
     return Status::Ok();
   });
@@ -209,7 +312,7 @@ void Service::CreateApplication(const Tenant& t, AppType type, std::string name,
       store_,
       [this, tenant = t.id, type, name = std::move(name)](Tx& tx,
                                                            std::optional<NewApplication>* out) {
-        *out = InsertApplication(tx, tenant, type, name, clock_.Now());
+        *out = rules::InsertApplication(tx, tenant, type, name, clock_.Now());
         return Status::Ok();
       },
       std::move(cb));
@@ -258,13 +361,7 @@ void Service::DeleteApplication(const Tenant& t, std::string uuid, Callback<Appl
       [this, tenant = t.id, uuid = CanonicalUuid(uuid)](Tx& tx, std::optional<Application>* out) {
         std::optional<Application> app = tx.FindApplication(tenant, uuid);
         if (!app) return AppNotFound();
-        if (app->active_session_id) {
-          std::optional<Session> s = tx.GetSession(tenant, *app->active_session_id);
-          if (s) rules::EndSessionIn(tx, &*app, &*s, clock_.Now(), "APPLICATION_DELETED");
-        }
-        app->status = AppStatus::kDeleted;
-        app->active_session_id.reset();
-        tx.UpdateApplication(*app);
+        rules::DeleteApplicationIn(tx, &*app, clock_.Now());
         *out = std::move(app);
         return Status::Ok();
       },
@@ -295,22 +392,10 @@ void Service::StartSession(const Application& app, Callback<Session> cb) {
         if (!a) return AppNotFound();
         Status w = rules::CheckWritable(*a);
         if (!w.ok()) return w;
-        std::optional<Session> old;
-        if (a->active_session_id) old = tx.GetSession(tenant, *a->active_session_id);
-        // Read the clock once every row this write depends on is read (and, in a store shared
-        // by several processes, locked), so that no write it waited for is later than `now`.
-        const Millis now = clock_.Now();
-        if (old) rules::EndSessionIn(tx, &*a, &*old, now, "SESSION_REPLACED");
-        Session s;
-        s.tenant_id = tenant;
-        s.application_id = app_id;
-        s.uuid = NewUuid();
-        s.stage_session_id = NewStageSessionId();
-        s.created_at = now;
-        tx.InsertSession(&s);
-        a->active_session_id = s.id;
-        tx.UpdateApplication(*a);
-        *out = std::move(s);
+        // Lock the session this start replaces before reading the clock, so that no write
+        // this one waited for is later than the session's end.
+        if (a->active_session_id) tx.GetSession(tenant, *a->active_session_id);
+        *out = rules::StartSessionIn(tx, &*a, clock_.Now());
         return Status::Ok();
       },
       std::move(cb));
@@ -370,69 +455,17 @@ void Service::Enter(const Application& app, std::string session_uuid, EnterReque
           return Status(Code::kSessionEnded, "the session has ended; start a new one");
         }
         const Millis now = std::max(clock_.Now(), s->created_at);
-
-        std::optional<Profile> p = tx.FindProfile(tenant, req.participant_id);
-        if (!p) {
-          p.emplace();
-          p->tenant_id = tenant;
-          p->participant_id = req.participant_id;
-          p->nickname = req.nickname;
-          p->profile_image_url = req.profile_image_url;
-          p->created_at = now;
-          tx.InsertProfile(&*p);
-        } else if (p->nickname != req.nickname ||
-                   (req.profile_image_url && p->profile_image_url != req.profile_image_url)) {
-          p->nickname = req.nickname;
-          if (req.profile_image_url) p->profile_image_url = req.profile_image_url;
-          tx.UpdateProfile(*p);
-        }
-
-        std::optional<Member> m = tx.FindMember(tenant, s->id, p->id);
-        if (!m) {
-          m.emplace();
-          m->tenant_id = tenant;
-          m->session_id = s->id;
-          m->profile_id = p->id;
-          m->ivs_participant_id = IvsParticipantIdFor(req.participant_id);
-          m->first_join_at = now;
-          if (req.attributes) m->attributes_json = AttributesToJson(*req.attributes);
-          tx.InsertMember(&*m);
-        } else if (req.attributes) {
-          m->attributes_json = AttributesToJson(*req.attributes);
-          tx.UpdateMember(*m);
-        }
-
+        Profile p = rules::UpsertProfile(tx, tenant, req.participant_id, req.nickname,
+                                         req.profile_image_url, now);
+        std::optional<std::string> attributes;
+        if (req.attributes) attributes = AttributesToJson(*req.attributes);
+        MemberIvs initial;
+        initial.user_id = req.participant_id;
+        Member m = rules::EnsureMember(tx, *s, p, IvsParticipantIdFor(req.participant_id),
+                                       attributes, initial, now);
         VisitView view;
-        if (m->open_visit_id) {
-          std::optional<Visit> open = tx.GetVisit(tenant, *m->open_visit_id);
-          if (!open) return Status::Internal("member's open visit is missing");
-          view.row = VisitRow{std::move(*open), std::move(*p)};
-          view.created = false;
-        } else {
-          Visit visit;
-          visit.tenant_id = tenant;
-          visit.session_id = s->id;
-          visit.member_id = m->id;
-          visit.profile_id = p->id;
-          visit.uuid = NewUuid();
-          visit.created_at = now;
-          tx.InsertVisit(&visit);
-          m->open_visit_id = visit.id;
-          m->last_visit_id = visit.id;
-          tx.UpdateMember(*m);
-          s->participant_count += 1;
-          s->visit_count += 1;
-          tx.UpdateSession(*s);
-          Event e;
-          e.tenant_id = tenant;
-          e.session_id = s->id;
-          e.member_id = m->id;
-          e.name = "JOINED";
-          e.at = now;
-          tx.InsertEvent(&e);
-          view.row = VisitRow{std::move(visit), std::move(*p)};
-          view.created = true;
-        }
+        Visit visit = rules::OpenVisit(tx, &*s, &m, now, &view.created);
+        view.row = VisitRow{std::move(visit), std::move(p)};
         view.session = std::move(*s);
         *out = std::move(view);
         return Status::Ok();
@@ -459,22 +492,8 @@ void Service::Leave(const Application& app, std::string session_uuid, std::strin
         if (!m) return never;
         VisitView view;
         if (m->open_visit_id) {
-          std::optional<Visit> open = tx.GetVisit(tenant, *m->open_visit_id);
-          if (!open) return Status::Internal("member's open visit is missing");
-          open->deleted_at = std::max(clock_.Now(), open->created_at);
-          tx.UpdateVisit(*open);
-          m->open_visit_id.reset();
-          tx.UpdateMember(*m);
-          s->participant_count -= 1;
-          tx.UpdateSession(*s);
-          Event e;
-          e.tenant_id = tenant;
-          e.session_id = s->id;
-          e.member_id = m->id;
-          e.name = "LEFT";
-          e.at = *open->deleted_at;
-          tx.InsertEvent(&e);
-          view.row = VisitRow{std::move(*open), std::move(*p)};
+          Visit closed = rules::CloseVisit(tx, &*s, &*m, clock_.Now(), "");
+          view.row = VisitRow{std::move(closed), std::move(*p)};
         } else {
           std::optional<Visit> last = tx.GetVisit(tenant, m->last_visit_id);
           if (!last) return never;

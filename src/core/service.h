@@ -10,16 +10,13 @@
 
 #include "core/model.h"
 #include "core/search.h"
+#include "core/stage.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "core/tx_calls.h"
 #include "store/store.h"
 
 namespace rollcall {
-
-// Callbacks of write operations run once, after the commit, on a store thread; they must
-// not block.
-template <typename T>
-using Callback = std::function<void(StatusOr<T>)>;
 
 template <typename T>
 struct Page {
@@ -123,15 +120,51 @@ class Service {
   const std::string region_;
 };
 
-// Pure rules of presence, used inside write transactions (unit-tested directly).
+// Pure rules of presence, used inside write transactions (unit-tested directly). Both faces
+// (Service, StageService) build every write from these, so a participant is recorded the same
+// way whichever face it came through.
 namespace rules {
 
-// Ends `s` at `at` inside tx: closes its open visits (LEFT events with `reason`), zeroes the
-// inside-now count and clears the application's active session. No-op if already ended.
+// Ends `s` at `at` inside tx: stops its publishing and replications (stage rules), closes its
+// open visits (LEFT events with `reason`), zeroes the inside-now count and clears the
+// application's active session. No-op if already ended.
 void EndSessionIn(Tx& tx, Application* app, Session* s, Millis at, const std::string& reason);
 
 // The status a write to `app` gets: kApplicationInactive (P), kApplicationDeleted (Y) or OK.
 Status CheckWritable(const Application& app);
+
+// Inserts an active application of `type` with a fresh ApiKey (returned in the result).
+NewApplication InsertApplication(Tx& tx, RowId tenant, AppType type, std::string name, Millis now);
+
+// Starts a new session of `app` at `now`, ending its active one first (reason
+// SESSION_REPLACED). REQUIRES: CheckWritable(*app) is OK.
+Session StartSessionIn(Tx& tx, Application* app, Millis now);
+
+// Ends the application's active session (reason APPLICATION_DELETED) and marks it deleted.
+void DeleteApplicationIn(Tx& tx, Application* app, Millis now);
+
+// The tenant-wide profile of participant_id: created at `now` when missing, otherwise its
+// nickname is set and, when given, its profile image URL.
+Profile UpsertProfile(Tx& tx, RowId tenant, const std::string& participant_id,
+                      const std::string& nickname, const std::optional<std::string>& image_url,
+                      Millis now);
+
+// The member of `profile` in `s`. When missing it is created (first_join_at = now) with
+// `ivs_participant_id`, the attributes (or {}) and `initial` IVS state; when present and
+// attributes_json is given, its attributes are replaced.
+Member EnsureMember(Tx& tx, const Session& s, const Profile& profile,
+                    const std::string& ivs_participant_id,
+                    const std::optional<std::string>& attributes_json, const MemberIvs& initial,
+                    Millis now);
+
+// Opens a visit of `m` at `now` (JOINED event, counts maintained) unless one is open.
+// Returns the open visit; *opened tells whether it was opened by this call.
+Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened);
+
+// Closes m's open visit at max(at, its enter time): stops its replications and publishing
+// (stage rules), LEFT
+// event with `reason`, counts maintained. REQUIRES: m->open_visit_id.
+Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& reason);
 
 }  // namespace rules
 

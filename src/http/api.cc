@@ -2,20 +2,23 @@
 
 #include <string>
 
+#include "core/ids.h"
 #include "http/instream.h"
 #include "http/instream_errors.h"
+#include "ivs/ivs_http.h"
 
 namespace rollcall::http {
 
 namespace json = boost::json;
 
-Api::Api(Service* service) : service_(*service) { RegisterOperations(); }
+Api::Api(Service* service) : service_(*service), stages_(service) { RegisterOperations(); }
 
 void Api::RegisterOperations() {
   // Order matters: /applications/sessions before /applications/{applicationId}.
   RegisterSessionRoutes(router_, service_);
   RegisterParticipantRoutes(router_, service_);
   RegisterApplicationRoutes(router_, service_);
+  ivs::RegisterIvsRoutes(router_, stages_);
 
   router_.Add("GET", "/healthz", [](Request&, const PathParams&, Reply reply) {
     reply(JsonResponse(200, json::object{{"status", "ok"}}));
@@ -46,7 +49,8 @@ void Api::RegisterOperations() {
   });
 }
 
-Response Api::TransportError(std::string_view, const Status& status) const {
+Response Api::TransportError(std::string_view path, const Status& status) const {
+  if (ivs::IsIvsPath(path)) return ivs::IvsErrorResponse(status, NewUuid());
   return InStreamError(status);
 }
 
@@ -65,7 +69,12 @@ void Api::Handle(Request&& req, Reply reply) {
   const Handler* handler = nullptr;
   PathParams params;
   std::vector<std::string> allowed;
-  switch (router_.Find(req.method, req.path, &handler, &params, &allowed)) {
+  const std::string& route_path = ivs::RoutesOnRawPath(req.raw_path) ? req.raw_path : req.path;
+  const Router::Result found = router_.Find(req.method, route_path, &handler, &params, &allowed);
+  if (found != Router::Result::kFound && ivs::IsIvsPath(req.path)) {
+    return counted(ivs::IvsRouteError(req, found == Router::Result::kNoMethod));
+  }
+  switch (found) {
     case Router::Result::kFound:
       (*handler)(req, params, std::move(counted));
       return;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/service.h"
+#include "core/stage_service.h"
 #include "http/message.h"
 #include "http/router.h"
 
@@ -35,6 +36,7 @@ class Api {
   void RegisterOperations();
 
   Service& service_;
+  StageService stages_;  // the IVS face's operations over the same service
   Router router_;
   Metrics metrics_;
 };

@@ -77,7 +77,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void OnHeader(beast::error_code ec) {
-    if (ec) return FailRead(ec, "");
+    if (ec) {
+      // The parser refuses a too-large Content-Length here, after reading the request line:
+      // the path still picks the face that renders the error.
+      const std::string target(parser_->get().target());
+      return FailRead(ec, target.substr(0, target.find('?')));
+    }
     start_ = std::chrono::steady_clock::now();
     auto& req = parser_->get();
     const std::string path(req.target().substr(0, req.target().find('?')));

@@ -11,6 +11,7 @@
 
 #include "core/model.h"
 #include "core/search.h"
+#include "core/stage.h"
 #include "core/status.h"
 
 namespace rollcall {
@@ -100,6 +101,96 @@ class Tx {
 
   // Events. Sets e->id.
   virtual void InsertEvent(Event* e) = 0;
+
+  // --- IVS face ---
+  // Everything the IVS Real-Time face adds (schema 002_ivs). Same rules as above: scoped by
+  // tenant, nullopt when missing, write methods REQUIRE a write transaction.
+
+  // Tenant keys (core/stage.h TenantKey): one per tenant, made with the tenant, never changed.
+  virtual void InsertTenantKey(const TenantKey& k) = 0;
+  virtual std::optional<TenantKey> GetTenantKey(RowId tenant) = 0;
+  // By key id, across tenants (the id names its tenant).
+  virtual std::optional<TenantKey> FindTenantKey(const std::string& key_id) = 0;
+
+  // Stages that are not deleted (status N or P) with id > after_id, ascending id, at most limit.
+  virtual std::vector<Application> ListStages(RowId tenant, RowId after_id, int64_t limit) = 0;
+  // A stage's autoParticipantRecordingConfiguration; nullopt when it has none.
+  virtual std::optional<AutoRecording> GetStageRecording(RowId tenant, RowId app) = 0;
+  // Sets (or with nullopt removes) the stage's autoParticipantRecordingConfiguration.
+  virtual void SetStageRecording(RowId tenant, RowId app,
+                                 const std::optional<AutoRecording>& r) = 0;
+  // Number of not-deleted stages whose recording uses the storage configuration.
+  virtual int64_t CountStagesUsingStorage(RowId tenant, RowId storage_configuration) = 0;
+
+  // Tags of a resource, sorted by key (empty when none).
+  virtual Tags GetTags(RowId tenant, ResourceKind kind, RowId resource) = 0;
+  // Adds the tags, replacing the values of keys the resource already has.
+  virtual void PutTags(RowId tenant, ResourceKind kind, RowId resource, const Tags& tags) = 0;
+  // Removes the keys the resource has; other keys are ignored.
+  virtual void DeleteTags(RowId tenant, ResourceKind kind, RowId resource,
+                          const std::vector<std::string>& keys) = 0;
+
+  // Storage configurations. Insert sets c->id.
+  virtual void InsertStorageConfiguration(StorageConfiguration* c) = 0;
+  virtual std::optional<StorageConfiguration> GetStorageConfiguration(RowId tenant, RowId id) = 0;
+  virtual std::optional<StorageConfiguration> FindStorageConfiguration(
+      RowId tenant, const std::string& config_id) = 0;
+  // id > after_id, ascending id, at most limit.
+  virtual std::vector<StorageConfiguration> ListStorageConfigurations(RowId tenant, RowId after_id,
+                                                                      int64_t limit) = 0;
+  // Deletes the configuration and its tags.
+  virtual void DeleteStorageConfiguration(RowId tenant, RowId id) = 0;
+
+  // The application's sessions with id < before_id (all when nullopt), newest (highest id)
+  // first, at most limit.
+  virtual std::vector<Session> ListSessionsBefore(RowId tenant, RowId app,
+                                                  std::optional<RowId> before_id,
+                                                  int64_t limit) = 0;
+
+  // Members with their IVS state and profile.
+  virtual std::optional<Participant> GetParticipant(RowId tenant, RowId member) = 0;
+  // The member of the session whose ivs_participant_id is participant_id (lowest id if several).
+  virtual std::optional<Participant> FindParticipant(RowId tenant, RowId session,
+                                                     const std::string& participant_id) = 0;
+  // The newest member (highest id) with that ivs_participant_id in any session of the app.
+  virtual std::optional<Participant> FindLatestParticipant(RowId tenant, RowId app,
+                                                           const std::string& participant_id) = 0;
+  // The session's members matching the filter, ordered by (first_join_at, ivs_participant_id,
+  // id), strictly after `after` when given, at most limit.
+  virtual std::vector<Participant> ListParticipants(RowId tenant, RowId session,
+                                                    const ParticipantFilter& filter,
+                                                    const std::optional<ParticipantKey>& after,
+                                                    int64_t limit) = 0;
+  // The session's members that are publishing now, by id.
+  virtual std::vector<Participant> ListPublishing(RowId tenant, RowId session) = 0;
+  // Writes every MemberIvs column of the member.
+  virtual void UpdateMemberIvs(RowId tenant, RowId member, const MemberIvs& ivs) = 0;
+
+  // Inserts an event with its IVS detail. Sets e->id. (InsertEvent writes empty detail.)
+  virtual void InsertEventWithDetail(Event* e, const EventDetail& d) = 0;
+  // The member's events with id > after_id, ascending id, at most limit.
+  virtual std::vector<ParticipantEvent> ListEvents(RowId tenant, RowId member, RowId after_id,
+                                                   int64_t limit) = 0;
+
+  // Participant ids of a stage whose tokens may no longer be used. Revoke is idempotent
+  // (the first time is kept).
+  virtual void RevokeParticipant(RowId tenant, RowId app, const std::string& participant_id,
+                                 Millis at) = 0;
+  virtual bool IsParticipantRevoked(RowId tenant, RowId app, const std::string& participant_id) = 0;
+
+  // Replications. Insert sets r->id; Update writes state and updated_at.
+  virtual void InsertReplica(ReplicaLink* r) = 0;
+  virtual void UpdateReplica(const ReplicaLink& r) = 0;
+  // The ACTIVE link of participant_id from source app to destination app.
+  virtual std::optional<ReplicaLink> FindActiveReplica(RowId tenant, RowId source_app,
+                                                       RowId destination_app,
+                                                       const std::string& participant_id) = 0;
+  // Links of participant_id from the source app with id > after_id, ascending id, at most limit.
+  virtual std::vector<ReplicaView> ListReplicas(RowId tenant, RowId source_app,
+                                                const std::string& participant_id, RowId after_id,
+                                                int64_t limit) = 0;
+  // ACTIVE links whose source or destination session is `session`, by id.
+  virtual std::vector<ReplicaLink> ListActiveReplicasOfSession(RowId tenant, RowId session) = 0;
 };
 
 // A transactional store. Implementations: sqlite/, postgres/. Thread-safe.

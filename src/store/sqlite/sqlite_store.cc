@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -115,6 +116,98 @@ Visit ReadVisit(const Query& q, int c = 0) {
   v.created_at = q.Int(c + 6);
   v.deleted_at = q.OptInt(c + 7);
   return v;
+}
+
+// --- IVS face ---
+constexpr char kMemberIvsCols[] =
+    "user_id, browser_name, browser_version, os_name, os_version, sdk_version, isp_name, "
+    "protocol, published, publishing, recording_state, recording_bucket, recording_prefix, "
+    "replication_type, replication_state, source_stage_id, source_session_id";
+constexpr int kMemberColCount = 9;
+constexpr int kMemberIvsColCount = 17;
+constexpr char kStorageCols[] = "id, tenant_id, config_id, name, bucket_name, created_at";
+constexpr char kReplicaCols[] =
+    "id, tenant_id, participant_id, source_application_id, source_session_id, source_member_id, "
+    "destination_application_id, destination_session_id, destination_member_id, state, "
+    "created_at, updated_at";
+constexpr char kEventCols[] =
+    "id, tenant_id, session_id, member_id, name, at, remote_participant_id, reason, "
+    "destination_stage_id, destination_session_id, replica, error_code";
+
+MemberIvs ReadMemberIvs(const Query& q, int c) {
+  MemberIvs m;
+  m.user_id = q.Text(c);
+  m.client.browser_name = q.Text(c + 1);
+  m.client.browser_version = q.Text(c + 2);
+  m.client.os_name = q.Text(c + 3);
+  m.client.os_version = q.Text(c + 4);
+  m.client.sdk_version = q.Text(c + 5);
+  m.client.isp_name = q.Text(c + 6);
+  m.protocol = ParseProtocol(q.Text(c + 7)).value_or(ParticipantProtocol::kUnknown);
+  m.published = q.Int(c + 8) != 0;
+  m.publishing = q.Int(c + 9) != 0;
+  m.recording_state = ParseRecordingState(q.Text(c + 10)).value_or(RecordingState::kDisabled);
+  m.recording_bucket = q.Text(c + 11);
+  m.recording_prefix = q.Text(c + 12);
+  m.replication_type = ParseReplicationType(q.Text(c + 13)).value_or(ReplicationType::kNone);
+  if (std::optional<std::string> st = q.OptText(c + 14)) {
+    m.replication_state = ParseReplicationState(*st);
+  }
+  m.source_stage_id = q.Text(c + 15);
+  m.source_session_id = q.Text(c + 16);
+  return m;
+}
+
+// SELECT list and reader of a Participant: members m joined with profiles p.
+std::string ParticipantSelect() {
+  return "SELECT " + Cols(kMemberCols, "m") + ", " + Cols(kMemberIvsCols, "m") + ", " +
+         Cols(kProfileCols, "p") + " FROM members m JOIN profiles p ON p.id = m.profile_id";
+}
+
+Participant ReadParticipant(const Query& q) {
+  Participant p;
+  p.member = ReadMember(q);
+  p.ivs = ReadMemberIvs(q, kMemberColCount);
+  p.profile = ReadProfile(q, kMemberColCount + kMemberIvsColCount);
+  return p;
+}
+
+StorageConfiguration ReadStorage(const Query& q) {
+  return StorageConfiguration{q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), q.Int(5)};
+}
+
+ReplicaLink ReadReplica(const Query& q, int c = 0) {
+  ReplicaLink r;
+  r.id = q.Int(c);
+  r.tenant_id = q.Int(c + 1);
+  r.participant_id = q.Text(c + 2);
+  r.source_application_id = q.Int(c + 3);
+  r.source_session_id = q.Int(c + 4);
+  r.source_member_id = q.Int(c + 5);
+  r.destination_application_id = q.Int(c + 6);
+  r.destination_session_id = q.Int(c + 7);
+  r.destination_member_id = q.Int(c + 8);
+  r.state = ParseReplicationState(q.Text(c + 9)).value_or(ReplicationState::kStopped);
+  r.created_at = q.Int(c + 10);
+  r.updated_at = q.Int(c + 11);
+  return r;
+}
+
+ParticipantEvent ReadEvent(const Query& q) {
+  ParticipantEvent e;
+  e.event.id = q.Int(0);
+  e.event.tenant_id = q.Int(1);
+  e.event.session_id = q.Int(2);
+  e.event.member_id = q.Int(3);
+  e.event.name = q.Text(4);
+  e.event.at = q.Int(5);
+  e.event.remote_participant_id = q.Text(6);
+  e.event.reason = q.Text(7);
+  e.detail.destination_stage_id = q.Text(8);
+  e.detail.destination_session_id = q.Text(9);
+  e.detail.replica = q.Int(10) != 0;
+  e.detail.error_code = q.Text(11);
+  return e;
 }
 
 class SqliteTx final : public Tx {
@@ -513,6 +606,410 @@ class SqliteTx final : public Tx {
         .Bind(e->reason)
         .Run();
     e->id = db_.LastInsertId();
+  }
+
+  // --- IVS face ---
+
+  void InsertTenantKey(const TenantKey& k) override {
+    db_.Prepare("INSERT INTO ivs_tenant_keys (tenant_id, key_id, secret, created_at) "
+                "VALUES (?, ?, ?, ?)")
+        .Bind(k.tenant_id)
+        .Bind(k.key_id)
+        .BindBlob(k.secret)
+        .Bind(k.created_at)
+        .Run();
+  }
+
+  std::optional<TenantKey> GetTenantKey(RowId tenant) override {
+    Query q = db_.Prepare(
+        "SELECT tenant_id, key_id, secret, created_at FROM ivs_tenant_keys WHERE tenant_id = ?");
+    q.Bind(tenant);
+    if (!q.Step()) return std::nullopt;
+    return TenantKey{q.Int(0), q.Text(1), q.Text(2), q.Int(3)};
+  }
+
+  std::optional<TenantKey> FindTenantKey(const std::string& key_id) override {
+    Query q = db_.Prepare(
+        "SELECT tenant_id, key_id, secret, created_at FROM ivs_tenant_keys WHERE key_id = ?");
+    q.Bind(key_id);
+    if (!q.Step()) return std::nullopt;
+    return TenantKey{q.Int(0), q.Text(1), q.Text(2), q.Int(3)};
+  }
+
+  std::vector<Application> ListStages(RowId tenant, RowId after_id, int64_t limit) override {
+    Query q = db_.Prepare(std::string("SELECT ") + kAppCols +
+                          " FROM applications WHERE tenant_id = ? AND id > ? AND status <> 'Y' "
+                          "ORDER BY id LIMIT ?");
+    q.Bind(tenant).Bind(after_id).Bind(limit);
+    std::vector<Application> out;
+    while (q.Step()) out.push_back(ReadApp(q));
+    return out;
+  }
+
+  std::optional<AutoRecording> GetStageRecording(RowId tenant, RowId app) override {
+    Query q = db_.Prepare(
+        "SELECT storage_configuration_id, settings FROM ivs_stage_recording "
+        "WHERE application_id = ? AND tenant_id = ?");
+    q.Bind(app).Bind(tenant);
+    if (!q.Step()) return std::nullopt;
+    return AutoRecordingFromSettings(q.Int(0), q.Text(1));
+  }
+
+  void SetStageRecording(RowId tenant, RowId app, const std::optional<AutoRecording>& r) override {
+    if (!r) {
+      db_.Prepare("DELETE FROM ivs_stage_recording WHERE application_id = ? AND tenant_id = ?")
+          .Bind(app)
+          .Bind(tenant)
+          .Run();
+      return;
+    }
+    db_.Prepare("INSERT INTO ivs_stage_recording (application_id, tenant_id, "
+                "storage_configuration_id, settings) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (application_id) DO UPDATE SET "
+                "storage_configuration_id = excluded.storage_configuration_id, "
+                "settings = excluded.settings")
+        .Bind(app)
+        .Bind(tenant)
+        .Bind(r->storage_configuration_id)
+        .Bind(AutoRecordingSettingsJson(*r))
+        .Run();
+  }
+
+  int64_t CountStagesUsingStorage(RowId tenant, RowId storage) override {
+    Query q = db_.Prepare(
+        "SELECT count(*) FROM ivs_stage_recording r JOIN applications a "
+        "ON a.id = r.application_id WHERE r.storage_configuration_id = ? AND r.tenant_id = ? "
+        "AND a.status <> 'Y'");
+    q.Bind(storage).Bind(tenant).Step();
+    return q.Int(0);
+  }
+
+  Tags GetTags(RowId tenant, ResourceKind kind, RowId resource) override {
+    Query q = db_.Prepare(
+        "SELECT key, value FROM ivs_tags WHERE resource_type = ? AND resource_id = ? "
+        "AND tenant_id = ? ORDER BY key");
+    q.Bind(ResourceKindName(kind)).Bind(resource).Bind(tenant);
+    Tags out;
+    while (q.Step()) out.emplace_back(q.Text(0), q.Text(1));
+    return out;
+  }
+
+  void PutTags(RowId tenant, ResourceKind kind, RowId resource, const Tags& tags) override {
+    for (const auto& [k, v] : tags) {
+      db_.Prepare("INSERT INTO ivs_tags (tenant_id, resource_type, resource_id, key, value) "
+                  "VALUES (?, ?, ?, ?, ?) ON CONFLICT (resource_type, resource_id, key) "
+                  "DO UPDATE SET value = excluded.value")
+          .Bind(tenant)
+          .Bind(ResourceKindName(kind))
+          .Bind(resource)
+          .Bind(k)
+          .Bind(v)
+          .Run();
+    }
+  }
+
+  void DeleteTags(RowId tenant, ResourceKind kind, RowId resource,
+                  const std::vector<std::string>& keys) override {
+    for (const std::string& k : keys) {
+      db_.Prepare("DELETE FROM ivs_tags WHERE resource_type = ? AND resource_id = ? AND key = ? "
+                  "AND tenant_id = ?")
+          .Bind(ResourceKindName(kind))
+          .Bind(resource)
+          .Bind(k)
+          .Bind(tenant)
+          .Run();
+    }
+  }
+
+  void InsertStorageConfiguration(StorageConfiguration* c) override {
+    db_.Prepare("INSERT INTO ivs_storage_configurations (tenant_id, config_id, name, "
+                "bucket_name, created_at) VALUES (?, ?, ?, ?, ?)")
+        .Bind(c->tenant_id)
+        .Bind(c->config_id)
+        .Bind(c->name)
+        .Bind(c->bucket_name)
+        .Bind(c->created_at)
+        .Run();
+    c->id = db_.LastInsertId();
+  }
+
+  std::optional<StorageConfiguration> GetStorageConfiguration(RowId tenant, RowId id) override {
+    Query q = db_.Prepare(std::string("SELECT ") + kStorageCols +
+                          " FROM ivs_storage_configurations WHERE id = ? AND tenant_id = ?");
+    q.Bind(id).Bind(tenant);
+    if (!q.Step()) return std::nullopt;
+    return ReadStorage(q);
+  }
+
+  std::optional<StorageConfiguration> FindStorageConfiguration(
+      RowId tenant, const std::string& config_id) override {
+    Query q = db_.Prepare(std::string("SELECT ") + kStorageCols +
+                          " FROM ivs_storage_configurations WHERE config_id = ? AND tenant_id = ?");
+    q.Bind(config_id).Bind(tenant);
+    if (!q.Step()) return std::nullopt;
+    return ReadStorage(q);
+  }
+
+  std::vector<StorageConfiguration> ListStorageConfigurations(RowId tenant, RowId after_id,
+                                                              int64_t limit) override {
+    Query q = db_.Prepare(std::string("SELECT ") + kStorageCols +
+                          " FROM ivs_storage_configurations WHERE tenant_id = ? AND id > ? "
+                          "ORDER BY id LIMIT ?");
+    q.Bind(tenant).Bind(after_id).Bind(limit);
+    std::vector<StorageConfiguration> out;
+    while (q.Step()) out.push_back(ReadStorage(q));
+    return out;
+  }
+
+  void DeleteStorageConfiguration(RowId tenant, RowId id) override {
+    db_.Prepare("DELETE FROM ivs_tags WHERE resource_type = ? AND resource_id = ? AND "
+                "tenant_id = ?")
+        .Bind(ResourceKindName(ResourceKind::kStorageConfiguration))
+        .Bind(id)
+        .Bind(tenant)
+        .Run();
+    db_.Prepare("DELETE FROM ivs_storage_configurations WHERE id = ? AND tenant_id = ?")
+        .Bind(id)
+        .Bind(tenant)
+        .Run();
+  }
+
+  std::vector<Session> ListSessionsBefore(RowId tenant, RowId app, std::optional<RowId> before_id,
+                                          int64_t limit) override {
+    Query q = db_.Prepare(std::string("SELECT ") + kSessionCols +
+                          " FROM sessions WHERE application_id = ? AND tenant_id = ? AND id < ? "
+                          "ORDER BY id DESC LIMIT ?");
+    q.Bind(app).Bind(tenant).Bind(before_id.value_or(INT64_MAX)).Bind(limit);
+    std::vector<Session> out;
+    while (q.Step()) out.push_back(ReadSession(q));
+    return out;
+  }
+
+  std::optional<Participant> GetParticipant(RowId tenant, RowId member) override {
+    Query q = db_.Prepare(ParticipantSelect() + " WHERE m.id = ? AND m.tenant_id = ?");
+    q.Bind(member).Bind(tenant);
+    if (!q.Step()) return std::nullopt;
+    return ReadParticipant(q);
+  }
+
+  std::optional<Participant> FindParticipant(RowId tenant, RowId session,
+                                             const std::string& participant_id) override {
+    Query q = db_.Prepare(ParticipantSelect() +
+                          " WHERE m.tenant_id = ? AND m.ivs_participant_id = ? AND "
+                          "m.session_id = ? ORDER BY m.id LIMIT 1");
+    q.Bind(tenant).Bind(participant_id).Bind(session);
+    if (!q.Step()) return std::nullopt;
+    return ReadParticipant(q);
+  }
+
+  std::optional<Participant> FindLatestParticipant(RowId tenant, RowId app,
+                                                   const std::string& participant_id) override {
+    Query q = db_.Prepare(ParticipantSelect() +
+                          " JOIN sessions s ON s.id = m.session_id WHERE m.tenant_id = ? AND "
+                          "m.ivs_participant_id = ? AND s.application_id = ? "
+                          "ORDER BY m.id DESC LIMIT 1");
+    q.Bind(tenant).Bind(participant_id).Bind(app);
+    if (!q.Step()) return std::nullopt;
+    return ReadParticipant(q);
+  }
+
+  std::vector<Participant> ListParticipants(RowId tenant, RowId session,
+                                            const ParticipantFilter& f,
+                                            const std::optional<ParticipantKey>& after,
+                                            int64_t limit) override {
+    std::string sql = ParticipantSelect() + " WHERE m.session_id = ? AND m.tenant_id = ?";
+    using Kind = ParticipantFilter::Kind;
+    switch (f.kind) {
+      case Kind::kNone:
+        break;
+      case Kind::kUserId:
+        sql += " AND m.user_id = ?";
+        break;
+      case Kind::kPublished:
+        sql += " AND m.published = ?";
+        break;
+      case Kind::kState:
+        sql += f.connected ? " AND m.open_visit_id IS NOT NULL" : " AND m.open_visit_id IS NULL";
+        break;
+      case Kind::kRecordingState:
+        sql += " AND m.recording_state = ?";
+        break;
+    }
+    if (after) sql += " AND (m.first_join_at, m.ivs_participant_id, m.id) > (?, ?, ?)";
+    sql += " ORDER BY m.first_join_at, m.ivs_participant_id, m.id LIMIT ?";
+    Query q = db_.Prepare(sql);
+    q.Bind(session).Bind(tenant);
+    if (f.kind == Kind::kUserId) q.Bind(f.user_id);
+    if (f.kind == Kind::kPublished) q.Bind(int64_t{f.published ? 1 : 0});
+    if (f.kind == Kind::kRecordingState) q.Bind(RecordingStateName(f.recording_state));
+    if (after) q.Bind(after->first_join_at).Bind(after->participant_id).Bind(after->member_id);
+    q.Bind(limit);
+    std::vector<Participant> out;
+    while (q.Step()) out.push_back(ReadParticipant(q));
+    return out;
+  }
+
+  std::vector<Participant> ListPublishing(RowId tenant, RowId session) override {
+    Query q = db_.Prepare(ParticipantSelect() +
+                          " WHERE m.session_id = ? AND m.tenant_id = ? AND m.publishing = 1 "
+                          "ORDER BY m.id");
+    q.Bind(session).Bind(tenant);
+    std::vector<Participant> out;
+    while (q.Step()) out.push_back(ReadParticipant(q));
+    return out;
+  }
+
+  void UpdateMemberIvs(RowId tenant, RowId member, const MemberIvs& m) override {
+    std::optional<std::string> replication_state;
+    if (m.replication_state) replication_state = std::string(ReplicationStateName(*m.replication_state));
+    db_.Prepare("UPDATE members SET user_id = ?, browser_name = ?, browser_version = ?, "
+                "os_name = ?, os_version = ?, sdk_version = ?, isp_name = ?, protocol = ?, "
+                "published = ?, publishing = ?, recording_state = ?, recording_bucket = ?, "
+                "recording_prefix = ?, replication_type = ?, replication_state = ?, "
+                "source_stage_id = ?, source_session_id = ? WHERE id = ? AND tenant_id = ?")
+        .Bind(m.user_id)
+        .Bind(m.client.browser_name)
+        .Bind(m.client.browser_version)
+        .Bind(m.client.os_name)
+        .Bind(m.client.os_version)
+        .Bind(m.client.sdk_version)
+        .Bind(m.client.isp_name)
+        .Bind(ProtocolName(m.protocol))
+        .Bind(int64_t{m.published ? 1 : 0})
+        .Bind(int64_t{m.publishing ? 1 : 0})
+        .Bind(RecordingStateName(m.recording_state))
+        .Bind(m.recording_bucket)
+        .Bind(m.recording_prefix)
+        .Bind(ReplicationTypeName(m.replication_type))
+        .Bind(replication_state)
+        .Bind(m.source_stage_id)
+        .Bind(m.source_session_id)
+        .Bind(member)
+        .Bind(tenant)
+        .Run();
+  }
+
+  void InsertEventWithDetail(Event* e, const EventDetail& d) override {
+    db_.Prepare("INSERT INTO events (tenant_id, session_id, member_id, name, at, "
+                "remote_participant_id, reason, destination_stage_id, destination_session_id, "
+                "replica, error_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .Bind(e->tenant_id)
+        .Bind(e->session_id)
+        .Bind(e->member_id)
+        .Bind(e->name)
+        .Bind(e->at)
+        .Bind(e->remote_participant_id)
+        .Bind(e->reason)
+        .Bind(d.destination_stage_id)
+        .Bind(d.destination_session_id)
+        .Bind(int64_t{d.replica ? 1 : 0})
+        .Bind(d.error_code)
+        .Run();
+    e->id = db_.LastInsertId();
+  }
+
+  std::vector<ParticipantEvent> ListEvents(RowId tenant, RowId member, RowId after_id,
+                                           int64_t limit) override {
+    Query q = db_.Prepare(std::string("SELECT ") + kEventCols +
+                          " FROM events WHERE member_id = ? AND id > ? AND tenant_id = ? "
+                          "ORDER BY id LIMIT ?");
+    q.Bind(member).Bind(after_id).Bind(tenant).Bind(limit);
+    std::vector<ParticipantEvent> out;
+    while (q.Step()) out.push_back(ReadEvent(q));
+    return out;
+  }
+
+  void RevokeParticipant(RowId tenant, RowId app, const std::string& participant_id,
+                         Millis at) override {
+    db_.Prepare("INSERT INTO ivs_revocations (tenant_id, application_id, participant_id, "
+                "revoked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .Bind(tenant)
+        .Bind(app)
+        .Bind(participant_id)
+        .Bind(at)
+        .Run();
+  }
+
+  bool IsParticipantRevoked(RowId tenant, RowId app, const std::string& participant_id) override {
+    Query q = db_.Prepare(
+        "SELECT 1 FROM ivs_revocations WHERE application_id = ? AND participant_id = ? AND "
+        "tenant_id = ?");
+    q.Bind(app).Bind(participant_id).Bind(tenant);
+    return q.Step();
+  }
+
+  void InsertReplica(ReplicaLink* r) override {
+    db_.Prepare("INSERT INTO ivs_replicas (tenant_id, participant_id, source_application_id, "
+                "source_session_id, source_member_id, destination_application_id, "
+                "destination_session_id, destination_member_id, state, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .Bind(r->tenant_id)
+        .Bind(r->participant_id)
+        .Bind(r->source_application_id)
+        .Bind(r->source_session_id)
+        .Bind(r->source_member_id)
+        .Bind(r->destination_application_id)
+        .Bind(r->destination_session_id)
+        .Bind(r->destination_member_id)
+        .Bind(ReplicationStateName(r->state))
+        .Bind(r->created_at)
+        .Bind(r->updated_at)
+        .Run();
+    r->id = db_.LastInsertId();
+  }
+
+  void UpdateReplica(const ReplicaLink& r) override {
+    db_.Prepare("UPDATE ivs_replicas SET state = ?, updated_at = ? WHERE id = ? AND tenant_id = ?")
+        .Bind(ReplicationStateName(r.state))
+        .Bind(r.updated_at)
+        .Bind(r.id)
+        .Bind(r.tenant_id)
+        .Run();
+  }
+
+  std::optional<ReplicaLink> FindActiveReplica(RowId tenant, RowId source_app,
+                                               RowId destination_app,
+                                               const std::string& participant_id) override {
+    Query q = db_.Prepare(std::string("SELECT ") + kReplicaCols +
+                          " FROM ivs_replicas WHERE source_application_id = ? AND "
+                          "destination_application_id = ? AND participant_id = ? AND "
+                          "state = 'ACTIVE' AND tenant_id = ? ORDER BY id LIMIT 1");
+    q.Bind(source_app).Bind(destination_app).Bind(participant_id).Bind(tenant);
+    if (!q.Step()) return std::nullopt;
+    return ReadReplica(q);
+  }
+
+  std::vector<ReplicaView> ListReplicas(RowId tenant, RowId source_app,
+                                        const std::string& participant_id, RowId after_id,
+                                        int64_t limit) override {
+    Query q = db_.Prepare(
+        "SELECT " + Cols(kReplicaCols, "r") +
+        ", sa.stage_id, ss.stage_session_id, da.stage_id, ds.stage_session_id "
+        "FROM ivs_replicas r "
+        "JOIN applications sa ON sa.id = r.source_application_id "
+        "JOIN sessions ss ON ss.id = r.source_session_id "
+        "JOIN applications da ON da.id = r.destination_application_id "
+        "JOIN sessions ds ON ds.id = r.destination_session_id "
+        "WHERE r.source_application_id = ? AND r.participant_id = ? AND r.id > ? AND "
+        "r.tenant_id = ? ORDER BY r.id LIMIT ?");
+    q.Bind(source_app).Bind(participant_id).Bind(after_id).Bind(tenant).Bind(limit);
+    std::vector<ReplicaView> out;
+    while (q.Step()) {
+      out.push_back(ReplicaView{ReadReplica(q), q.Text(12), q.Text(13), q.Text(14), q.Text(15)});
+    }
+    return out;
+  }
+
+  std::vector<ReplicaLink> ListActiveReplicasOfSession(RowId tenant, RowId session) override {
+    Query q = db_.Prepare(std::string("SELECT ") + kReplicaCols +
+                          " FROM ivs_replicas WHERE source_session_id = ? AND state = 'ACTIVE' "
+                          "AND tenant_id = ? UNION SELECT " + kReplicaCols +
+                          " FROM ivs_replicas WHERE destination_session_id = ? AND "
+                          "state = 'ACTIVE' AND tenant_id = ? ORDER BY id");
+    q.Bind(session).Bind(tenant).Bind(session).Bind(tenant);
+    std::vector<ReplicaLink> out;
+    while (q.Step()) out.push_back(ReadReplica(q));
+    return out;
   }
 
  private:

@@ -1,0 +1,206 @@
+// IVS participants: GetParticipant, ListParticipants, ListParticipantEvents,
+// DisconnectParticipant, and replication (Start/StopParticipantReplication,
+// ListParticipantReplicas).
+#include "ivs/ivs_http.h"
+
+namespace rollcall::ivs {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string StageArnFromId(const StageService& stages, const Tenant& t, const std::string& id) {
+  return IvsArn(stages.region(), t.account_id, "stage", id);
+}
+
+void AddReplication(const StageService& stages, const Tenant& t, const MemberIvs& ivs,
+                    json::object* o) {
+  (*o)["replicationType"] = ReplicationTypeName(ivs.replication_type);
+  if (ivs.replication_state)
+    (*o)["replicationState"] = ReplicationStateName(*ivs.replication_state);
+  if (ivs.replication_type == ReplicationType::kReplica) {
+    (*o)["sourceStageArn"] = StageArnFromId(stages, t, ivs.source_stage_id);
+    (*o)["sourceSessionId"] = ivs.source_session_id;
+  }
+}
+
+json::object SummaryJson(const StageService& stages, const Tenant& t, const Participant& p) {
+  json::object o;
+  o["participantId"] = p.member.ivs_participant_id;
+  o["userId"] = p.ivs.user_id;
+  o["state"] = p.connected() ? "CONNECTED" : "DISCONNECTED";
+  o["firstJoinTime"] = FormatTimestamp(p.member.first_join_at);
+  o["published"] = p.ivs.published;
+  o["recordingState"] = RecordingStateName(p.ivs.recording_state);
+  AddReplication(stages, t, p.ivs, &o);
+  return o;
+}
+
+json::object ParticipantJson(const StageService& stages, const Tenant& t, const Participant& p) {
+  json::object o;
+  o["participantId"] = p.member.ivs_participant_id;
+  o["userId"] = p.ivs.user_id;
+  o["state"] = p.connected() ? "CONNECTED" : "DISCONNECTED";
+  o["firstJoinTime"] = FormatTimestamp(p.member.first_join_at);
+  o["attributes"] = AttributesJson(p.member.attributes_json);
+  o["published"] = p.ivs.published;
+  o["ispName"] = p.ivs.client.isp_name;
+  o["osName"] = p.ivs.client.os_name;
+  o["osVersion"] = p.ivs.client.os_version;
+  o["browserName"] = p.ivs.client.browser_name;
+  o["browserVersion"] = p.ivs.client.browser_version;
+  o["sdkVersion"] = p.ivs.client.sdk_version;
+  o["recordingS3BucketName"] = p.ivs.recording_bucket;
+  o["recordingS3Prefix"] = p.ivs.recording_prefix;
+  o["recordingState"] = RecordingStateName(p.ivs.recording_state);
+  o["protocol"] = ProtocolName(p.ivs.protocol);
+  AddReplication(stages, t, p.ivs, &o);
+  // rollcall's extras: the In-Stream profile of the participant.
+  o["nickname"] = p.profile.nickname;
+  if (p.profile.profile_image_url) {
+    o["profileImageUrl"] = *p.profile.profile_image_url;
+  } else {
+    o["profileImageUrl"] = nullptr;
+  }
+  return o;
+}
+
+json::object EventJson(const StageService& stages, const Tenant& t,
+                       const std::string& participant_id, const ParticipantEvent& e) {
+  json::object o;
+  o["name"] = e.event.name;
+  o["participantId"] = participant_id;
+  o["eventTime"] = FormatTimestamp(e.event.at);
+  if (!e.event.remote_participant_id.empty()) {
+    o["remoteParticipantId"] = e.event.remote_participant_id;
+  }
+  if (!e.detail.error_code.empty()) o["errorCode"] = e.detail.error_code;
+  if (!e.detail.destination_stage_id.empty()) {
+    o["destinationStageArn"] = StageArnFromId(stages, t, e.detail.destination_stage_id);
+    o["destinationSessionId"] = e.detail.destination_session_id;
+  }
+  o["replica"] = e.detail.replica;
+  return o;
+}
+
+json::object ReplicaJson(const StageService& stages, const Tenant& t, const ReplicaView& r) {
+  return json::object{
+      {"sourceStageArn", StageArnFromId(stages, t, r.source_stage_id)},
+      {"participantId", r.link.participant_id},
+      {"sourceSessionId", r.source_stage_session_id},
+      {"destinationStageArn", StageArnFromId(stages, t, r.destination_stage_id)},
+      {"destinationSessionId", r.destination_stage_session_id},
+      {"replicationState", ReplicationStateName(r.link.state)},
+  };
+}
+
+}  // namespace
+
+void RegisterParticipantOperations(Registrar& r) {
+  r.Operation("GetParticipant", [](Call c) {
+    StatusOr<Participant> p = c.stages->GetParticipant(
+        c.tenant, *c.Str("stageArn"), *c.Str("sessionId"), *c.Str("participantId"));
+    if (!p.ok()) return c.Fail(p.status());
+    c.Ok(json::object{{"participant", ParticipantJson(*c.stages, c.tenant, p.value())}});
+  });
+
+  r.Operation("ListParticipants", [](Call c) {
+    ParticipantQuery q;
+    q.user_id = c.Str("filterByUserId");
+    q.published = c.Bool("filterByPublished");
+    q.state = c.Str("filterByState");
+    q.recording_state = c.Str("filterByRecordingState");
+    StatusOr<ParticipantFilter> filter = ParseParticipantFilter(q);
+    if (!filter.ok()) return c.Fail(filter.status());
+    const std::string arn = *c.Str("stageArn");
+    const std::string session = *c.Str("sessionId");
+    const std::string context = "ListParticipants|" + arn + "|" + session + "|" +
+                                q.user_id.value_or("\x01") + "|" +
+                                (q.published ? (*q.published ? "1" : "0") : "-") + "|" +
+                                q.state.value_or("-") + "|" + q.recording_state.value_or("-");
+    StatusOr<std::optional<json::array>> pos = c.Position(context, "isi");
+    if (!pos.ok()) return c.Fail(pos.status());
+    std::optional<ParticipantKey> after;
+    if (pos.value()) {
+      const json::array& a = *pos.value();
+      after =
+          ParticipantKey{a.at(0).as_int64(), std::string(a.at(1).as_string()), a.at(2).as_int64()};
+    }
+    StatusOr<KeysetPage<Participant>> page =
+        c.stages->ListParticipants(c.tenant, arn, session, filter.value(), after, c.MaxResults(50));
+    if (!page.ok()) return c.Fail(page.status());
+    json::array items;
+    for (const Participant& p : page->items) items.push_back(SummaryJson(*c.stages, c.tenant, p));
+    json::object out{{"participants", std::move(items)}};
+    if (page->more) {
+      const Participant& last = page->items.back();
+      out["nextToken"] = c.NextToken(
+          context, {last.member.first_join_at, last.member.ivs_participant_id, last.member.id});
+    }
+    c.Ok(std::move(out));
+  });
+
+  r.Operation("ListParticipantEvents", [](Call c) {
+    const std::string arn = *c.Str("stageArn");
+    const std::string session = *c.Str("sessionId");
+    const std::string participant = *c.Str("participantId");
+    const std::string context = "ListParticipantEvents|" + arn + "|" + session + "|" + participant;
+    StatusOr<std::optional<json::array>> pos = c.Position(context, "i");
+    if (!pos.ok()) return c.Fail(pos.status());
+    const RowId after = pos.value() ? pos.value()->at(0).as_int64() : 0;
+    StatusOr<KeysetPage<ParticipantEvent>> page = c.stages->ListParticipantEvents(
+        c.tenant, arn, session, participant, after, c.MaxResults(50));
+    if (!page.ok()) return c.Fail(page.status());
+    json::array items;
+    for (const ParticipantEvent& e : page->items) {
+      items.push_back(EventJson(*c.stages, c.tenant, participant, e));
+    }
+    json::object out{{"events", std::move(items)}};
+    if (page->more) out["nextToken"] = c.NextToken(context, {page->items.back().event.id});
+    c.Ok(std::move(out));
+  });
+
+  r.Operation("DisconnectParticipant", [](Call c) {
+    c.stages->DisconnectParticipant(c.tenant, *c.Str("stageArn"), *c.Str("participantId"),
+                                    c.StrOr("reason", ""),
+                                    c.Then<Done>([](const Done&) { return json::object(); }));
+  });
+
+  r.Operation("StartParticipantReplication", [](Call c) {
+    ReplicationRequest req;
+    req.source_stage_arn = *c.Str("sourceStageArn");
+    req.destination_stage_arn = *c.Str("destinationStageArn");
+    req.participant_id = *c.Str("participantId");
+    req.reconnect_window_seconds = c.Int("reconnectWindowSeconds").value_or(0);
+    if (const json::value* a = c.input.if_contains("attributes"); a && a->is_object()) {
+      req.attributes = AttributesFrom(a->as_object());
+    }
+    c.stages->StartParticipantReplication(c.tenant, std::move(req),
+                                          c.Then<Done>([](const Done&) { return json::object(); }));
+  });
+
+  r.Operation("StopParticipantReplication", [](Call c) {
+    c.stages->StopParticipantReplication(c.tenant, *c.Str("sourceStageArn"),
+                                         *c.Str("destinationStageArn"), *c.Str("participantId"),
+                                         c.Then<Done>([](const Done&) { return json::object(); }));
+  });
+
+  r.Operation("ListParticipantReplicas", [](Call c) {
+    const std::string arn = *c.Str("sourceStageArn");
+    const std::string participant = *c.Str("participantId");
+    const std::string context = "ListParticipantReplicas|" + arn + "|" + participant;
+    StatusOr<std::optional<json::array>> pos = c.Position(context, "i");
+    if (!pos.ok()) return c.Fail(pos.status());
+    const RowId after = pos.value() ? pos.value()->at(0).as_int64() : 0;
+    StatusOr<KeysetPage<ReplicaView>> page =
+        c.stages->ListParticipantReplicas(c.tenant, arn, participant, after, c.MaxResults(50));
+    if (!page.ok()) return c.Fail(page.status());
+    json::array items;
+    for (const ReplicaView& v : page->items) items.push_back(ReplicaJson(*c.stages, c.tenant, v));
+    json::object out{{"replicas", std::move(items)}};
+    if (page->more) out["nextToken"] = c.NextToken(context, {page->items.back().link.id});
+    c.Ok(std::move(out));
+  });
+}
+
+}  // namespace rollcall::ivs

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Generates src/ivs/ivs_model_data.cc from botocore's ivs-realtime service model.
+
+The output is the part of the model rollcall validates requests against: every operation's
+HTTP binding and the input shapes reachable from it, with each member's type, location,
+required flag, min/max, pattern and enum. Patterns are rewritten for std::regex (ECMAScript):
+a '-' inside a character class that cannot start a range is escaped, as Java reads it.
+The model's ResourceArn pattern matches no real ARN and is replaced (see docs/ivs.md).
+
+Run from the repository root:  python3 tools/gen_ivs_model.py
+"""
+import json
+import os
+import sys
+
+import botocore
+import botocore.session
+
+OUT = os.path.join(os.path.dirname(__file__), '..', 'src', 'ivs', 'ivs_model_data.cc')
+# Shapes outside operation inputs that rollcall also validates: the client presence join body.
+EXTRA_SHAPES = ['ParticipantClientAttribute', 'ParticipantProtocol']
+PATTERN_OVERRIDES = {
+    'ResourceArn': 'arn:aws:ivs:[a-z0-9-]+:[0-9]+:[a-z-]+/[a-zA-Z0-9-]+',
+}
+
+
+def ecmascript(pattern):
+    """Escapes '-' in character classes where Java treats it as a literal."""
+    out = []
+    i = 0
+    in_class = False
+    class_atoms = 0  # atoms since '[' or since the last completed range
+    prev_was_range_end = False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == '\\':
+            out.append(pattern[i:i + 2])
+            i += 2
+            if in_class:
+                class_atoms += 1
+                prev_was_range_end = False
+            continue
+        if not in_class:
+            if c == '[':
+                in_class = True
+                class_atoms = 0
+                prev_was_range_end = False
+                out.append(c)
+                if i + 1 < len(pattern) and pattern[i + 1] == '^':
+                    out.append('^')
+                    i += 1
+            else:
+                out.append(c)
+            i += 1
+            continue
+        if c == ']':
+            in_class = False
+            out.append(c)
+            i += 1
+            continue
+        if c == '-':
+            nxt = pattern[i + 1] if i + 1 < len(pattern) else ']'
+            if class_atoms == 0 or prev_was_range_end or nxt == ']':
+                out.append('\\-')
+                class_atoms += 1
+                prev_was_range_end = False
+                i += 1
+                continue
+            # A range: previous atom '-' next atom.
+            out.append('-')
+            out.append(nxt)
+            i += 2
+            prev_was_range_end = True
+            continue
+        out.append(c)
+        class_atoms += 1
+        prev_was_range_end = False
+        i += 1
+    return ''.join(out)
+
+
+def main():
+    model = botocore.session.get_session().get_service_model('ivs-realtime')
+    shapes = {}
+
+    def visit(shape):
+        if shape.name in shapes:
+            return
+        entry = {'type': shape.type_name}
+        meta = shape.metadata
+        for key in ('min', 'max'):
+            if key in meta:
+                entry[key] = meta[key]
+        if 'pattern' in meta:
+            entry['pattern'] = ecmascript(PATTERN_OVERRIDES.get(shape.name, meta['pattern']))
+        if getattr(shape, 'enum', None):
+            entry['enum'] = list(shape.enum)
+        shapes[shape.name] = entry
+        if shape.type_name == 'structure':
+            entry['required'] = list(shape.required_members)
+            members = {}
+            for name, member in shape.members.items():
+                m = {'shape': member.name}
+                loc = member.serialization.get('location')
+                if loc:
+                    m['location'] = loc
+                    m['locationName'] = member.serialization.get('name', name)
+                members[name] = m
+                visit(member)
+            entry['members'] = members
+        elif shape.type_name == 'list':
+            entry['member'] = shape.member.name
+            visit(shape.member)
+        elif shape.type_name == 'map':
+            entry['key'] = shape.key.name
+            entry['value'] = shape.value.name
+            visit(shape.key)
+            visit(shape.value)
+
+    operations = {}
+    for name in model.operation_names:
+        op = model.operation_model(name)
+        entry = {'method': op.http['method'], 'uri': op.http['requestUri']}
+        if op.input_shape is not None:
+            entry['input'] = op.input_shape.name
+            visit(op.input_shape)
+        operations[name] = entry
+    for name in EXTRA_SHAPES:
+        visit(model.shape_for(name))
+
+    data = {
+        'source': 'botocore %s ivs-realtime %s' % (botocore.__version__,
+                                                     model.metadata['apiVersion']),
+        'operations': operations,
+        'shapes': shapes,
+    }
+    text = json.dumps(data, sort_keys=True, separators=(',', ':'))
+    chunks = [text[i:i + 2000] for i in range(0, len(text), 2000)]
+    with open(OUT, 'w') as f:
+        f.write('// Generated by tools/gen_ivs_model.py from %s. Do not edit.\n' % data['source'])
+        f.write('#include "ivs/ivs_model.h"\n\nnamespace rollcall::ivs {\n\n')
+        f.write('const char* const kIvsModelJson[] = {\n')
+        for chunk in chunks:
+            f.write('    R"rollcallmodel(%s)rollcallmodel",\n' % chunk)
+        f.write('    nullptr,\n};\n\n}  // namespace rollcall::ivs\n')
+    print('wrote %s (%d operations, %d shapes)' % (OUT, len(operations), len(shapes)),
+          file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()
