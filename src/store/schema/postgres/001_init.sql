@@ -85,7 +85,7 @@ CREATE TABLE members (
   id                 bigint GENERATED ALWAYS AS IDENTITY,
   session_id         bigint NOT NULL,
   profile_id         bigint NOT NULL,
-  ivs_participant_id text   NOT NULL,
+  ivs_participant_id text COLLATE "C" NOT NULL,
   attributes         text   NOT NULL DEFAULT '{}',
   first_join_at      bigint NOT NULL,
   open_visit_id      bigint,
