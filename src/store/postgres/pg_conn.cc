@@ -48,6 +48,16 @@ std::optional<std::string> Row::OptText(int col) const {
   return Text(col);
 }
 
+std::string Row::Bytes(int col) const {
+  size_t n = 0;
+  unsigned char* raw =
+      PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(res_, row_, col)), &n);
+  if (raw == nullptr) return std::string();
+  std::string out(reinterpret_cast<const char*>(raw), n);
+  PQfreemem(raw);
+  return out;
+}
+
 int64_t Result::Affected() const {
   const char* n = PQcmdTuples(res_.get());
   int64_t out = 0;

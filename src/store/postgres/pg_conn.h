@@ -46,6 +46,8 @@ class Row {
   std::string Text(int col) const;
   std::optional<int64_t> OptInt(int col) const;
   std::optional<std::string> OptText(int col) const;
+  // A bytea column's bytes.
+  std::string Bytes(int col) const;
 
  private:
   const PGresult* res_;

@@ -12,6 +12,7 @@
 #include "core/text.h"
 #include "store/migration.h"
 #include "store/postgres/pg_conn.h"
+#include "store/rows.h"
 
 namespace rollcall {
 namespace {
@@ -37,107 +38,33 @@ constexpr char kLaterFnLockTimeout[] = "SET LOCAL lock_timeout = '2ms'";
 // How many times a fn is run again after deadlocks, lock timeouts or unique-key races.
 constexpr int kMaxAttempts = 10;
 
-// Column lists, in the order the Read* functions below expect.
-constexpr char kAppCols[] =
-    "id, tenant_id, uuid, stage_id, name, type, status, created_at, active_session_id";
-constexpr char kSessionCols[] =
-    "id, tenant_id, application_id, uuid, stage_session_id, created_at, deleted_at, "
-    "participant_count, visit_count";
-constexpr char kProfileCols[] =
-    "id, tenant_id, participant_id, nickname, profile_image_url, created_at";
-constexpr char kMemberCols[] =
-    "id, tenant_id, session_id, profile_id, ivs_participant_id, attributes, first_join_at, "
-    "open_visit_id, last_visit_id";
-constexpr char kVisitCols[] =
-    "id, tenant_id, session_id, member_id, profile_id, uuid, created_at, deleted_at";
-constexpr int kVisitColCount = 8;
+using rows::Cols;
+using rows::kAppCols;
+using rows::kEventCols;
+using rows::kMemberCols;
+using rows::kMemberIvsCols;
+using rows::kProfileCols;
+using rows::kReplicaCols;
+using rows::kSessionCols;
+using rows::kStorageCols;
+using rows::kVisitColCount;
+using rows::kVisitCols;
 
-// "a, b" with prefix "t" -> "t.a, t.b".
-std::string Cols(const char* cols, const char* prefix) {
-  std::string out;
-  std::string_view s(cols);
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string_view::npos) end = s.size();
-    std::string_view col = s.substr(start, end - start);
-    while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
-    if (!out.empty()) out += ", ";
-    out += prefix;
-    out += '.';
-    out += col;
-    start = end + 1;
-  }
-  return out;
-}
-
-Tenant ReadTenant(const Row& r) { return Tenant{r.Int(0), r.Text(1), r.Text(2), r.Int(3)}; }
-
-Application ReadApp(const Row& r) {
-  Application a;
-  a.id = r.Int(0);
-  a.tenant_id = r.Int(1);
-  a.uuid = r.Text(2);
-  a.stage_id = r.Text(3);
-  a.name = r.Text(4);
-  a.type = ParseAppType(r.Text(5)).value_or(AppType::kLive);
-  a.status = ParseAppStatus(r.Text(6)).value_or(AppStatus::kActive);
-  a.created_at = r.Int(7);
-  a.active_session_id = r.OptInt(8);
-  return a;
-}
-
-Session ReadSession(const Row& r) {
-  Session s;
-  s.id = r.Int(0);
-  s.tenant_id = r.Int(1);
-  s.application_id = r.Int(2);
-  s.uuid = r.Text(3);
-  s.stage_session_id = r.Text(4);
-  s.created_at = r.Int(5);
-  s.deleted_at = r.OptInt(6);
-  s.participant_count = r.Int(7);
-  s.visit_count = r.Int(8);
-  return s;
-}
-
-Profile ReadProfile(const Row& r, int c = 0) {
-  Profile p;
-  p.id = r.Int(c);
-  p.tenant_id = r.Int(c + 1);
-  p.participant_id = r.Text(c + 2);
-  p.nickname = r.Text(c + 3);
-  p.profile_image_url = r.OptText(c + 4);
-  p.created_at = r.Int(c + 5);
-  return p;
-}
-
-Member ReadMember(const Row& r) {
-  Member m;
-  m.id = r.Int(0);
-  m.tenant_id = r.Int(1);
-  m.session_id = r.Int(2);
-  m.profile_id = r.Int(3);
-  m.ivs_participant_id = r.Text(4);
-  m.attributes_json = r.Text(5);
-  m.first_join_at = r.Int(6);
-  m.open_visit_id = r.OptInt(7);
-  m.last_visit_id = r.Int(8);
-  return m;
-}
-
-Visit ReadVisit(const Row& r, int c = 0) {
-  Visit v;
-  v.id = r.Int(c);
-  v.tenant_id = r.Int(c + 1);
-  v.session_id = r.Int(c + 2);
-  v.member_id = r.Int(c + 3);
-  v.profile_id = r.Int(c + 4);
-  v.uuid = r.Text(c + 5);
-  v.created_at = r.Int(c + 6);
-  v.deleted_at = r.OptInt(c + 7);
-  return v;
-}
+// Row readers as function objects, for First() and All().
+constexpr auto ReadTenant = [](const Row& r) { return rows::ReadTenant(r); };
+constexpr auto ReadApp = [](const Row& r) { return rows::ReadApp(r); };
+constexpr auto ReadSession = [](const Row& r) { return rows::ReadSession(r); };
+constexpr auto ReadProfile = [](const Row& r) { return rows::ReadProfile(r); };
+constexpr auto ReadMember = [](const Row& r) { return rows::ReadMember(r); };
+constexpr auto ReadVisit = [](const Row& r) { return rows::ReadVisit(r); };
+constexpr auto ReadParticipant = [](const Row& r) { return rows::ReadParticipant(r); };
+constexpr auto ReadStorage = [](const Row& r) { return rows::ReadStorage(r); };
+constexpr auto ReadReplica = [](const Row& r) { return rows::ReadReplica(r); };
+constexpr auto ReadReplicaView = [](const Row& r) { return rows::ReadReplicaView(r); };
+constexpr auto ReadEvent = [](const Row& r) { return rows::ReadEvent(r); };
+constexpr auto ReadTenantKey = [](const Row& r) {
+  return TenantKey{r.Int(0), r.Text(1), r.Bytes(2), r.Int(3)};
+};
 
 // The first row read by `read`, or nullopt when there is none.
 template <typename F>
@@ -190,7 +117,8 @@ class LockedRows {
 // and profiles lock the rows they return (FOR NO KEY UPDATE) until the transaction ends, so
 // that writers in other processes that read the same rows wait for this one to commit and
 // then see its changes: no lost updates of counts or profiles, and no two open visits of one
-// member. The order is always application, then session, then profile within one fn.
+// member. Members (and through them visits) are read only while their session is locked. The
+// order is always application, then session, then profile within one fn.
 //
 // A locked row cannot change but through this transaction, so a write transaction answers
 // later reads of it from memory (LockedRows), saving a round trip for each fn of a batch that
@@ -482,7 +410,7 @@ class PgTx final : public Tx {
                                  .Bind(tenant)
                                  .Bind(participant_id)
                                  .Run(),
-                             [](const Row& r) { return ReadProfile(r); }));
+                             ReadProfile));
   }
 
   std::optional<Profile> GetProfile(RowId tenant, RowId id) override {
@@ -494,7 +422,7 @@ class PgTx final : public Tx {
                                  .Bind(tenant)
                                  .Bind(id)
                                  .Run(),
-                             [](const Row& r) { return ReadProfile(r); }));
+                             ReadProfile));
   }
 
   void InsertProfile(Profile* p) override {
@@ -528,6 +456,7 @@ class PgTx final : public Tx {
   }
 
   std::optional<Member> FindMember(RowId tenant, RowId session, RowId profile) override {
+    LockSessionOf(tenant, session);
     return First(c_.Prepare(std::string("SELECT ") + kMemberCols +
                             " FROM members WHERE tenant_id = $1 AND session_id = $2 "
                             "AND profile_id = $3")
@@ -589,7 +518,7 @@ class PgTx final : public Tx {
                      .Bind(tenant)
                      .Bind(id)
                      .Run(),
-                 [](const Row& r) { return ReadVisit(r); });
+                 ReadVisit);
   }
 
   void UpdateVisit(const Visit& v) override {
@@ -654,7 +583,7 @@ class PgTx final : public Tx {
     BindWhere(q, tenant, session, vq);
     q.Bind(vq.page.size).Bind(vq.page.offset());
     return All(q.Run(), [](const Row& r) {
-      return VisitRow{ReadVisit(r), ReadProfile(r, kVisitColCount)};
+      return VisitRow{rows::ReadVisit(r), rows::ReadProfile(r, kVisitColCount)};
     });
   }
 
@@ -686,7 +615,488 @@ class PgTx final : public Tx {
     e->id = r[0].Int(0);
   }
 
+  // --- IVS face ---
+
+  void InsertTenantKey(const TenantKey& k) override {
+    dirty_ = true;
+    c_.Prepare("INSERT INTO ivs_tenant_keys (tenant_id, key_id, secret, created_at) "
+               "VALUES ($1, $2, $3, $4)")
+        .Bind(k.tenant_id)
+        .Bind(k.key_id)
+        .BindBytes(k.secret)
+        .Bind(k.created_at)
+        .Send();
+  }
+
+  std::optional<TenantKey> GetTenantKey(RowId tenant) override {
+    return First(c_.Prepare("SELECT tenant_id, key_id, secret, created_at FROM ivs_tenant_keys "
+                            "WHERE tenant_id = $1")
+                     .Bind(tenant)
+                     .Run(),
+                 ReadTenantKey);
+  }
+
+  std::optional<TenantKey> FindTenantKey(const std::string& key_id) override {
+    return First(c_.Prepare("SELECT tenant_id, key_id, secret, created_at FROM ivs_tenant_keys "
+                            "WHERE key_id = $1")
+                     .Bind(key_id)
+                     .Run(),
+                 ReadTenantKey);
+  }
+
+  std::vector<Application> ListStages(RowId tenant, RowId after_id, int64_t limit) override {
+    return All(c_.Prepare(std::string("SELECT ") + kAppCols +
+                          " FROM applications WHERE tenant_id = $1 AND id > $2 AND status <> 'Y' "
+                          "ORDER BY id LIMIT $3")
+                   .Bind(tenant)
+                   .Bind(after_id)
+                   .Bind(limit)
+                   .Run(),
+               ReadApp);
+  }
+
+  std::optional<AutoRecording> GetStageRecording(RowId tenant, RowId app) override {
+    return First(c_.Prepare("SELECT storage_configuration_id, settings FROM ivs_stage_recording "
+                            "WHERE tenant_id = $1 AND application_id = $2")
+                     .Bind(tenant)
+                     .Bind(app)
+                     .Run(),
+                 [](const Row& r) { return AutoRecordingFromSettings(r.Int(0), r.Text(1)); });
+  }
+
+  void SetStageRecording(RowId tenant, RowId app, const std::optional<AutoRecording>& r) override {
+    dirty_ = true;
+    if (!r) {
+      c_.Prepare("DELETE FROM ivs_stage_recording WHERE tenant_id = $1 AND application_id = $2")
+          .Bind(tenant)
+          .Bind(app)
+          .Send();
+      return;
+    }
+    c_.Prepare("INSERT INTO ivs_stage_recording (tenant_id, application_id, "
+               "storage_configuration_id, settings) VALUES ($1, $2, $3, $4) "
+               "ON CONFLICT (tenant_id, application_id) DO UPDATE SET "
+               "storage_configuration_id = excluded.storage_configuration_id, "
+               "settings = excluded.settings")
+        .Bind(tenant)
+        .Bind(app)
+        .Bind(r->storage_configuration_id)
+        .Bind(AutoRecordingSettingsJson(*r))
+        .Send();
+  }
+
+  int64_t CountStagesUsingStorage(RowId tenant, RowId storage) override {
+    return c_.Prepare("SELECT count(*) FROM ivs_stage_recording r JOIN applications a "
+                      "ON a.tenant_id = r.tenant_id AND a.id = r.application_id "
+                      "WHERE r.tenant_id = $1 AND r.storage_configuration_id = $2 "
+                      "AND a.status <> 'Y'")
+        .Bind(tenant)
+        .Bind(storage)
+        .Run()[0]
+        .Int(0);
+  }
+
+  Tags GetTags(RowId tenant, ResourceKind kind, RowId resource) override {
+    return All(c_.Prepare("SELECT key, value FROM ivs_tags WHERE tenant_id = $1 AND "
+                          "resource_type = $2 AND resource_id = $3 ORDER BY key")
+                   .Bind(tenant)
+                   .Bind(ResourceKindName(kind))
+                   .Bind(resource)
+                   .Run(),
+               [](const Row& r) { return std::make_pair(r.Text(0), r.Text(1)); });
+  }
+
+  void PutTags(RowId tenant, ResourceKind kind, RowId resource, const Tags& tags) override {
+    dirty_ = true;
+    for (const auto& [k, v] : tags) {
+      c_.Prepare("INSERT INTO ivs_tags (tenant_id, resource_type, resource_id, key, value) "
+                 "VALUES ($1, $2, $3, $4, $5) "
+                 "ON CONFLICT (tenant_id, resource_type, resource_id, key) "
+                 "DO UPDATE SET value = excluded.value")
+          .Bind(tenant)
+          .Bind(ResourceKindName(kind))
+          .Bind(resource)
+          .Bind(k)
+          .Bind(v)
+          .Send();
+    }
+  }
+
+  void DeleteTags(RowId tenant, ResourceKind kind, RowId resource,
+                  const std::vector<std::string>& keys) override {
+    dirty_ = true;
+    for (const std::string& k : keys) {
+      c_.Prepare("DELETE FROM ivs_tags WHERE tenant_id = $1 AND resource_type = $2 AND "
+                 "resource_id = $3 AND key = $4")
+          .Bind(tenant)
+          .Bind(ResourceKindName(kind))
+          .Bind(resource)
+          .Bind(k)
+          .Send();
+    }
+  }
+
+  void InsertStorageConfiguration(StorageConfiguration* c) override {
+    dirty_ = true;
+    Result r = c_.Prepare("INSERT INTO ivs_storage_configurations (tenant_id, config_id, name, "
+                          "bucket_name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                   .Bind(c->tenant_id)
+                   .Bind(c->config_id)
+                   .Bind(c->name)
+                   .Bind(c->bucket_name)
+                   .Bind(c->created_at)
+                   .Run();
+    c->id = r[0].Int(0);
+  }
+
+  std::optional<StorageConfiguration> GetStorageConfiguration(RowId tenant, RowId id) override {
+    return First(c_.Prepare(std::string("SELECT ") + kStorageCols +
+                            " FROM ivs_storage_configurations WHERE tenant_id = $1 AND id = $2")
+                     .Bind(tenant)
+                     .Bind(id)
+                     .Run(),
+                 ReadStorage);
+  }
+
+  std::optional<StorageConfiguration> FindStorageConfiguration(
+      RowId tenant, const std::string& config_id) override {
+    return First(c_.Prepare(std::string("SELECT ") + kStorageCols +
+                            " FROM ivs_storage_configurations WHERE tenant_id = $1 AND "
+                            "config_id = $2")
+                     .Bind(tenant)
+                     .Bind(config_id)
+                     .Run(),
+                 ReadStorage);
+  }
+
+  std::vector<StorageConfiguration> ListStorageConfigurations(RowId tenant, RowId after_id,
+                                                              int64_t limit) override {
+    return All(c_.Prepare(std::string("SELECT ") + kStorageCols +
+                          " FROM ivs_storage_configurations WHERE tenant_id = $1 AND id > $2 "
+                          "ORDER BY id LIMIT $3")
+                   .Bind(tenant)
+                   .Bind(after_id)
+                   .Bind(limit)
+                   .Run(),
+               ReadStorage);
+  }
+
+  void DeleteStorageConfiguration(RowId tenant, RowId id) override {
+    dirty_ = true;
+    c_.Prepare("DELETE FROM ivs_tags WHERE tenant_id = $1 AND resource_type = $2 AND "
+               "resource_id = $3")
+        .Bind(tenant)
+        .Bind(ResourceKindName(ResourceKind::kStorageConfiguration))
+        .Bind(id)
+        .Send();
+    c_.Prepare("DELETE FROM ivs_storage_configurations WHERE tenant_id = $1 AND id = $2")
+        .Bind(tenant)
+        .Bind(id)
+        .Send();
+  }
+
+  std::vector<Session> ListSessionsBefore(RowId tenant, RowId app, std::optional<RowId> before_id,
+                                          int64_t limit) override {
+    return All(c_.Prepare(std::string("SELECT ") + kSessionCols +
+                          " FROM sessions WHERE tenant_id = $1 AND application_id = $2 AND "
+                          "id < $3 ORDER BY id DESC LIMIT $4")
+                   .Bind(tenant)
+                   .Bind(app)
+                   .Bind(before_id.value_or(INT64_MAX))
+                   .Bind(limit)
+                   .Run(),
+               ReadSession);
+  }
+
+  std::optional<Participant> GetParticipant(RowId tenant, RowId member) override {
+    auto read = [&] {
+      return First(c_.Prepare(ParticipantSelect() + " WHERE m.tenant_id = $1 AND m.id = $2")
+                       .Bind(tenant)
+                       .Bind(member)
+                       .Run(),
+                   ReadParticipant);
+    };
+    std::optional<Participant> p = read();
+    if (p && LockSessionOf(tenant, p->member.session_id)) p = read();
+    return p;
+  }
+
+  std::optional<Participant> FindParticipant(RowId tenant, RowId session,
+                                             const std::string& participant_id) override {
+    LockSessionOf(tenant, session);
+    return First(c_.Prepare(ParticipantSelect() +
+                            " WHERE m.tenant_id = $1 AND m.session_id = $2 AND "
+                            "m.ivs_participant_id = $3 ORDER BY m.id LIMIT 1")
+                     .Bind(tenant)
+                     .Bind(session)
+                     .Bind(participant_id)
+                     .Run(),
+                 ReadParticipant);
+  }
+
+  std::optional<Participant> FindLatestParticipant(RowId tenant, RowId app,
+                                                   const std::string& participant_id) override {
+    std::optional<Participant> p;
+    // A newer member may appear while this waits for a session's lock; then lock its session.
+    for (bool locked_new = true; locked_new;) {
+      p = First(c_.Prepare(ParticipantSelect() +
+                           " JOIN sessions s ON s.tenant_id = m.tenant_id AND s.id = m.session_id "
+                           "WHERE m.tenant_id = $1 AND m.ivs_participant_id = $2 AND "
+                           "s.application_id = $3 ORDER BY m.id DESC LIMIT 1")
+                    .Bind(tenant)
+                    .Bind(participant_id)
+                    .Bind(app)
+                    .Run(),
+                ReadParticipant);
+      locked_new = p && LockSessionOf(tenant, p->member.session_id);
+    }
+    return p;
+  }
+
+  std::vector<Participant> ListParticipants(RowId tenant, RowId session,
+                                            const ParticipantFilter& f,
+                                            const std::optional<ParticipantKey>& after,
+                                            int64_t limit) override {
+    LockSessionOf(tenant, session);
+    int n = 2;
+    auto param = [&n] { return "$" + std::to_string(++n); };
+    std::string sql = ParticipantSelect() + " WHERE m.tenant_id = $1 AND m.session_id = $2";
+    using Kind = ParticipantFilter::Kind;
+    switch (f.kind) {
+      case Kind::kNone:
+        break;
+      case Kind::kUserId:
+        sql += " AND m.user_id = " + param();
+        break;
+      case Kind::kPublished:
+        sql += " AND m.published = " + param();
+        break;
+      case Kind::kState:
+        sql += f.connected ? " AND m.open_visit_id IS NOT NULL" : " AND m.open_visit_id IS NULL";
+        break;
+      case Kind::kRecordingState:
+        sql += " AND m.recording_state = " + param();
+        break;
+    }
+    if (after) {
+      sql += " AND (m.first_join_at, m.ivs_participant_id, m.id) > (" + param() + ", ";
+      sql += param() + ", ";
+      sql += param() + ")";
+    }
+    sql += " ORDER BY m.first_join_at, m.ivs_participant_id, m.id LIMIT " + param();
+    Query q = c_.Prepare(sql);
+    q.Bind(tenant).Bind(session);
+    if (f.kind == Kind::kUserId) q.Bind(f.user_id);
+    if (f.kind == Kind::kPublished) q.Bind(int64_t{f.published ? 1 : 0});
+    if (f.kind == Kind::kRecordingState) q.Bind(RecordingStateName(f.recording_state));
+    if (after) q.Bind(after->first_join_at).Bind(after->participant_id).Bind(after->member_id);
+    q.Bind(limit);
+    return All(q.Run(), ReadParticipant);
+  }
+
+  std::vector<Participant> ListPublishing(RowId tenant, RowId session) override {
+    LockSessionOf(tenant, session);
+    return All(c_.Prepare(ParticipantSelect() +
+                          " WHERE m.tenant_id = $1 AND m.session_id = $2 AND m.publishing = 1 "
+                          "ORDER BY m.id")
+                   .Bind(tenant)
+                   .Bind(session)
+                   .Run(),
+               ReadParticipant);
+  }
+
+  void UpdateMemberIvs(RowId tenant, RowId member, const MemberIvs& m) override {
+    dirty_ = true;
+    std::optional<std::string> replication_state;
+    if (m.replication_state) {
+      replication_state = std::string(ReplicationStateName(*m.replication_state));
+    }
+    c_.Prepare("UPDATE members SET user_id = $1, browser_name = $2, browser_version = $3, "
+               "os_name = $4, os_version = $5, sdk_version = $6, isp_name = $7, protocol = $8, "
+               "published = $9, publishing = $10, recording_state = $11, "
+               "recording_bucket = $12, recording_prefix = $13, replication_type = $14, "
+               "replication_state = $15, source_stage_id = $16, source_session_id = $17 "
+               "WHERE tenant_id = $18 AND id = $19")
+        .Bind(m.user_id)
+        .Bind(m.client.browser_name)
+        .Bind(m.client.browser_version)
+        .Bind(m.client.os_name)
+        .Bind(m.client.os_version)
+        .Bind(m.client.sdk_version)
+        .Bind(m.client.isp_name)
+        .Bind(ProtocolName(m.protocol))
+        .Bind(int64_t{m.published ? 1 : 0})
+        .Bind(int64_t{m.publishing ? 1 : 0})
+        .Bind(RecordingStateName(m.recording_state))
+        .Bind(m.recording_bucket)
+        .Bind(m.recording_prefix)
+        .Bind(ReplicationTypeName(m.replication_type))
+        .Bind(replication_state)
+        .Bind(m.source_stage_id)
+        .Bind(m.source_session_id)
+        .Bind(tenant)
+        .Bind(member)
+        .Send();
+  }
+
+  void InsertEventWithDetail(Event* e, const EventDetail& d) override {
+    dirty_ = true;
+    Result r = c_.Prepare("INSERT INTO events (tenant_id, session_id, member_id, name, at, "
+                          "remote_participant_id, reason, destination_stage_id, "
+                          "destination_session_id, replica, error_code) "
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+                   .Bind(e->tenant_id)
+                   .Bind(e->session_id)
+                   .Bind(e->member_id)
+                   .Bind(e->name)
+                   .Bind(e->at)
+                   .Bind(e->remote_participant_id)
+                   .Bind(e->reason)
+                   .Bind(d.destination_stage_id)
+                   .Bind(d.destination_session_id)
+                   .Bind(int64_t{d.replica ? 1 : 0})
+                   .Bind(d.error_code)
+                   .Run();
+    e->id = r[0].Int(0);
+  }
+
+  std::vector<ParticipantEvent> ListEvents(RowId tenant, RowId member, RowId after_id,
+                                           int64_t limit) override {
+    return All(c_.Prepare(std::string("SELECT ") + kEventCols +
+                          " FROM events WHERE tenant_id = $1 AND member_id = $2 AND id > $3 "
+                          "ORDER BY id LIMIT $4")
+                   .Bind(tenant)
+                   .Bind(member)
+                   .Bind(after_id)
+                   .Bind(limit)
+                   .Run(),
+               ReadEvent);
+  }
+
+  void RevokeParticipant(RowId tenant, RowId app, const std::string& participant_id,
+                         Millis at) override {
+    dirty_ = true;
+    c_.Prepare("INSERT INTO ivs_revocations (tenant_id, application_id, participant_id, "
+               "revoked_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+        .Bind(tenant)
+        .Bind(app)
+        .Bind(participant_id)
+        .Bind(at)
+        .Send();
+  }
+
+  bool IsParticipantRevoked(RowId tenant, RowId app, const std::string& participant_id) override {
+    return !c_.Prepare("SELECT 1 FROM ivs_revocations WHERE tenant_id = $1 AND "
+                       "application_id = $2 AND participant_id = $3")
+                .Bind(tenant)
+                .Bind(app)
+                .Bind(participant_id)
+                .Run()
+                .empty();
+  }
+
+  void InsertReplica(ReplicaLink* r) override {
+    dirty_ = true;
+    Result res = c_.Prepare("INSERT INTO ivs_replicas (tenant_id, participant_id, "
+                            "source_application_id, source_session_id, source_member_id, "
+                            "destination_application_id, destination_session_id, "
+                            "destination_member_id, state, created_at, updated_at) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+                     .Bind(r->tenant_id)
+                     .Bind(r->participant_id)
+                     .Bind(r->source_application_id)
+                     .Bind(r->source_session_id)
+                     .Bind(r->source_member_id)
+                     .Bind(r->destination_application_id)
+                     .Bind(r->destination_session_id)
+                     .Bind(r->destination_member_id)
+                     .Bind(ReplicationStateName(r->state))
+                     .Bind(r->created_at)
+                     .Bind(r->updated_at)
+                     .Run();
+    r->id = res[0].Int(0);
+  }
+
+  void UpdateReplica(const ReplicaLink& r) override {
+    dirty_ = true;
+    c_.Prepare("UPDATE ivs_replicas SET state = $1, updated_at = $2 "
+               "WHERE tenant_id = $3 AND id = $4")
+        .Bind(ReplicationStateName(r.state))
+        .Bind(r.updated_at)
+        .Bind(r.tenant_id)
+        .Bind(r.id)
+        .Send();
+  }
+
+  std::optional<ReplicaLink> FindActiveReplica(RowId tenant, RowId source_app,
+                                               RowId destination_app,
+                                               const std::string& participant_id) override {
+    return First(c_.Prepare(std::string("SELECT ") + kReplicaCols +
+                            " FROM ivs_replicas WHERE tenant_id = $1 AND "
+                            "source_application_id = $2 AND destination_application_id = $3 AND "
+                            "participant_id = $4 AND state = 'ACTIVE' ORDER BY id LIMIT 1")
+                     .Bind(tenant)
+                     .Bind(source_app)
+                     .Bind(destination_app)
+                     .Bind(participant_id)
+                     .Run(),
+                 ReadReplica);
+  }
+
+  std::vector<ReplicaView> ListReplicas(RowId tenant, RowId source_app,
+                                        const std::string& participant_id, RowId after_id,
+                                        int64_t limit) override {
+    return All(c_.Prepare("SELECT " + Cols(kReplicaCols, "r") +
+                          ", sa.stage_id, ss.stage_session_id, da.stage_id, ds.stage_session_id "
+                          "FROM ivs_replicas r "
+                          "JOIN applications sa ON sa.tenant_id = r.tenant_id "
+                          "AND sa.id = r.source_application_id "
+                          "JOIN sessions ss ON ss.tenant_id = r.tenant_id "
+                          "AND ss.id = r.source_session_id "
+                          "JOIN applications da ON da.tenant_id = r.tenant_id "
+                          "AND da.id = r.destination_application_id "
+                          "JOIN sessions ds ON ds.tenant_id = r.tenant_id "
+                          "AND ds.id = r.destination_session_id "
+                          "WHERE r.tenant_id = $1 AND r.source_application_id = $2 AND "
+                          "r.participant_id = $3 AND r.id > $4 ORDER BY r.id LIMIT $5")
+                   .Bind(tenant)
+                   .Bind(source_app)
+                   .Bind(participant_id)
+                   .Bind(after_id)
+                   .Bind(limit)
+                   .Run(),
+               ReadReplicaView);
+  }
+
+  std::vector<ReplicaLink> ListActiveReplicasOfSession(RowId tenant, RowId session) override {
+    return All(c_.Prepare(std::string("SELECT ") + kReplicaCols +
+                          " FROM ivs_replicas WHERE tenant_id = $1 AND state = 'ACTIVE' AND "
+                          "source_session_id = $2 UNION SELECT " + kReplicaCols +
+                          " FROM ivs_replicas WHERE tenant_id = $1 AND state = 'ACTIVE' AND "
+                          "destination_session_id = $2 ORDER BY id")
+                   .Bind(tenant)
+                   .Bind(session)
+                   .Run(),
+               ReadReplica);
+  }
+
  private:
+  // The SELECT list of a Participant (rows::ReadParticipant): members m joined with profiles p.
+  static std::string ParticipantSelect() {
+    return "SELECT " + Cols(kMemberCols, "m") + ", " + Cols(kMemberIvsCols, "m") + ", " +
+           Cols(kProfileCols, "p") +
+           " FROM members m JOIN profiles p ON p.tenant_id = m.tenant_id AND p.id = m.profile_id";
+  }
+
+  // In a write transaction, a member is read only while its session is locked: the session
+  // lock is what serializes writers of the session's members. Locks the session unless held;
+  // true when it was not held (so a member read before may be stale).
+  bool LockSessionOf(RowId tenant, RowId session) {
+    if (!write_ || sessions_.Get(tenant, session) != nullptr) return false;
+    GetSession(tenant, session);
+    return true;
+  }
+
   // The WHERE clause of a visit search; *n is the number of parameters it uses.
   static std::string Where(const VisitQuery& vq, int* n) {
     std::string w = " WHERE v.tenant_id = $1 AND v.session_id = $2";
