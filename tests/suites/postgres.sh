@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The PostgreSQL suite: starts a throwaway cluster on 127.0.0.1 (scripts/pg-cluster), runs the
-# Store contract tests, the In-Stream and IVS API suites (when present), the two-node test and
+# Store contract tests (every tests/*contract_test binary, PostgreSQL instances), the In-Stream and IVS API suites (when present), the two-node test and
 # the outage test against it, each on a database of its own, and removes the cluster even on
 # failure; then the failover test on a primary and standby of its own.
 # Usage: tests/suites/postgres.sh BUILD_DIR
@@ -29,8 +29,11 @@ step() {
 
 db() { scripts/pg-cluster createdb "$dir" "$1"; }
 
-step store-contract env ROLLCALL_TEST_PG_URL="$(db contract)" \
-  "$BUILD/tests/store_contract_test" --gtest_brief=1 --gtest_filter='*/postgres'
+for t in "$BUILD"/tests/*contract_test; do
+  name=$(basename "$t")
+  step "$name" env ROLLCALL_TEST_PG_URL="$(db "$name")" "$t" --gtest_brief=1 \
+    --gtest_filter='*/postgres'
+done
 for suite in api ivs; do
   if [ -f "tests/suites/$suite.sh" ]; then
     step "$suite-suite" env ROLLCALL_TEST_DATABASE="$(db "$suite")" bash "tests/suites/$suite.sh" "$BUILD"
