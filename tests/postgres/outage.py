@@ -1,7 +1,9 @@
 """PostgreSQL goes away under load and comes back.
 
 A node serves steady enters; PostgreSQL (the cluster in ROLLCALL_PG_CLUSTER) is stopped
-mid-run the way a crash stops it (immediate shutdown: the restart replays its WAL). Requests then get 503 SERVICE_UNAVAILABLE promptly and /readyz says not ready.
+mid-run the way a crash stops it (immediate shutdown: the restart replays its WAL).
+Requests then get 503 SERVICE_UNAVAILABLE (IVS face: InternalServerException, 500) promptly
+and /readyz says not ready.
 PostgreSQL is started again: the node becomes ready and serves writes by itself, every
 acknowledged enter is stored, and nothing half-written breaks an invariant.
 """
@@ -9,6 +11,10 @@ import os
 import subprocess
 import threading
 import time
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from pgharness import (Client, Node, check, check_invariants, database_url, fail)
 
@@ -32,6 +38,19 @@ def wait_for(what, cond, timeout):
             return time.time()
         time.sleep(0.05)
     fail("%s did not happen within %ds" % (what, timeout))
+
+
+def ivs_failure(node, creds):
+    """The error code and HTTP status of an IVS ListStages call (boto3, no retries)."""
+    ivs = boto3.client("ivs-realtime", endpoint_url=node.base, region_name="us-east-1",
+                       aws_access_key_id=creds["accessKeyId"],
+                       aws_secret_access_key=creds["secretAccessKey"],
+                       config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+    try:
+        ivs.list_stages()
+    except ClientError as e:
+        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+    return None, 200
 
 
 def main():
@@ -96,6 +115,9 @@ def main():
               "a search answered %s %s while PostgreSQL is down" % (status, body))
         status, body = c.leave(sid, "w0-0")
         check(status == 503, "a leave answered %s while PostgreSQL is down" % status)
+        code, status = ivs_failure(node, creds)
+        check((code, status) == ("InternalServerException", 500),
+              "IVS ListStages answered %s %s while PostgreSQL is down" % (status, code))
         time.sleep(1.5)
         with lock:
             during = sum(1 for t, s in outcomes if t > t_stop + 1 and s in (200, 201))
