@@ -130,7 +130,7 @@ int Serve(const Options& o) {
   if (!listening.ok()) return Fail(listening);
   Bootstrap(service, o, so.host, server.port());
   std::cout << "rollcall: serving on " << so.host << ":" << server.port() << " over "
-            << o.database << " with " << so.threads << " threads" << std::endl;
+            << RedactedUrl(o.database) << " with " << so.threads << " threads" << std::endl;
 
   std::thread waiter([&server, signals] {
     int sig = 0;
@@ -165,7 +165,7 @@ int Main(int argc, char** argv) {
   Service service(store.value().get(), &clock, o.region);
   int rc = 0;
   if (o.command == "migrate") {
-    std::cout << "rollcall: schema is up to date in " << o.database << "\n";
+    std::cout << "rollcall: schema is up to date in " << RedactedUrl(o.database) << "\n";
   } else if (o.command == "tenant-create") {
     StatusOr<TenantCredentials> c = service.CreateTenant(o.tenant_name);
     if (!c.ok()) {

@@ -5,6 +5,20 @@
 
 namespace rollcall {
 
+std::string RedactedUrl(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const size_t authority = scheme + 3;
+  const size_t at = url.find('@', authority);
+  const size_t end = url.find_first_of("/?", authority);
+  if (at == std::string_view::npos || (end != std::string_view::npos && at > end)) {
+    return std::string(url);
+  }
+  const size_t colon = url.find(':', authority);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
 StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url, const StoreOptions& options) {
   constexpr std::string_view kSqlite = "sqlite:";
   if (url.rfind(kSqlite, 0) == 0) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model.h"
@@ -234,6 +235,9 @@ struct StoreOptions {
   int max_batch = 1000;         // writes grouped into one transaction at most
   int pool = 8;                 // PostgreSQL: connections per process, writers and readers
 };
+
+// The store URL as logs may show it: a password in it is replaced by "***".
+std::string RedactedUrl(std::string_view url);
 
 // Opens the store a URL names: "sqlite:PATH" or "postgresql://...". Applies pending schema
 // migrations first. Unknown scheme or failure: non-OK.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The PostgreSQL suite: starts a throwaway cluster on 127.0.0.1 (scripts/pg-cluster), runs the
-# Store contract tests (every tests/*contract_test binary, PostgreSQL instances), the In-Stream and IVS API suites (when present), the two-node test and
-# the outage test against it, each on a database of its own, and removes the cluster even on
-# failure; then the failover test on a primary and standby of its own.
+# The PostgreSQL suite: starts a throwaway cluster on 127.0.0.1 (scripts/pg-cluster), runs
+# against it the Store contract tests (the PostgreSQL instances of every tests/*contract_test
+# binary), the In-Stream and IVS API suites (when present), the two-node test and the outage
+# test, each on a database of its own, and removes the cluster even on failure; then the
+# failover test on a primary and standby of its own.
 # Usage: tests/suites/postgres.sh BUILD_DIR
 set -uo pipefail
 cd "$(dirname "$0")/../.."
