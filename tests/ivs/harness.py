@@ -103,6 +103,7 @@ class Server:
         self.port = free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self.proc = None
+        self.log = None
         self.tenant = None
 
     def start(self):
@@ -145,7 +146,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+        if self.log is not None:
+            self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

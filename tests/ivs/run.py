@@ -22,8 +22,8 @@ def main():
     binary = os.environ.get('ROLLCALL_BIN') or os.path.join(sys.argv[1], 'rollcall')
     srv = harness.Server(os.path.abspath(binary), os.environ.get('ROLLCALL_TEST_DATABASE'))
     started = time.time()
-    srv.start()
     try:
+        srv.start()
         loader = unittest.TestLoader()
         if len(sys.argv) > 2:
             suite = loader.loadTestsFromNames(sys.argv[2:])
