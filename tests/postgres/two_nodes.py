@@ -2,13 +2,20 @@
 
 Both nodes start together on an empty database (concurrent migration and bootstrap). Then
 threads send enters, leaves, session ends and session starts of the same participants in the
-same sessions, each request to a randomly chosen node, for a few seconds. Afterwards:
-no request failed with 5xx, every acknowledged enter is found through the other node,
-every acknowledged leave kept its time, and the database keeps every invariant.
+same sessions, each request to a randomly chosen node, for a few seconds. In the first
+application (an IVS stage too) the participants hold IVS participant tokens, and half of
+their joins and leaves go through the IVS client presence endpoints instead, so both faces
+race on the same members. Afterwards: no request failed with 5xx, every acknowledged enter is
+found through the other node, every acknowledged leave kept its time, and the database keeps
+every invariant.
 """
 import random
 import threading
 import time
+
+import boto3
+import requests
+from botocore.config import Config
 
 from pgharness import (Client, Node, check, check_invariants, create_application,
                        database_url, fail)
@@ -29,6 +36,16 @@ def main():
     admin = creds[0]["adminToken"]
     keys = [creds[0]["apiKey"]] + [create_application(nodes[i % 2], admin)["apiKey"]
                                    for i in range(APPS - 1)]
+    ivs = boto3.client("ivs-realtime", endpoint_url=nodes[1].base, region_name="us-east-1",
+                       aws_access_key_id=creds[0]["accessKeyId"],
+                       aws_secret_access_key=creds[0]["secretAccessKey"],
+                       config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+    tokens = {}  # participant id -> IVS token, for the first application's participants
+    for _ in range(PARTICIPANTS):
+        t = ivs.create_participant_token(stageArn=creds[0]["stageArn"],
+                                         capabilities=["PUBLISH", "SUBSCRIBE"])["participantToken"]
+        tokens[t["participantId"]] = t["token"]
+    first_app_pids = sorted(tokens)
 
     lock = threading.Lock()
     current = {}  # app index -> current session id
@@ -40,21 +57,29 @@ def main():
         sessions[s["sessionId"]] = a
     entered = {}  # visit id -> (session id, participant id)
     left = {}  # visit id -> deletedAt acknowledged by a leave that closed it
-    counts = {"enter": 0, "leave": 0, "end": 0, "start": 0, "rejected": 0}
+    counts = {"enter": 0, "leave": 0, "end": 0, "start": 0, "ivs-join": 0, "ivs-leave": 0,
+              "rejected": 0}
     errors = []
     stop_at = time.time() + DURATION_S
 
     def worker(seed):
         rnd = random.Random(seed)
         clients = [[Client(n, k) for k in keys] for n in nodes]
+        presence = requests.Session()
         while time.time() < stop_at and not errors:
             a = rnd.randrange(APPS)
-            c = clients[rnd.randrange(2)][a]
+            node = rnd.randrange(2)
+            c = clients[node][a]
             with lock:
                 sid = current[a]
-            pid = "p%d" % rnd.randrange(PARTICIPANTS)
+            pid = rnd.choice(first_app_pids) if a == 0 else "p%d" % rnd.randrange(PARTICIPANTS)
             op = rnd.random()
-            if op < 0.55:
+            if a == 0 and rnd.random() < 0.5 and op < 0.95:
+                kind = "ivs-join" if op < 0.55 else "ivs-leave"
+                r = presence.post("%s/v1/stage/%s" % (nodes[node].base, kind[4:]), json={},
+                                  headers={"Authorization": "Bearer " + tokens[pid]}, timeout=30)
+                status, body = r.status_code, r.json()
+            elif op < 0.55:
                 status, body = c.enter(sid, pid, "nick-%s-%d" % (pid, rnd.randrange(3)))
                 kind = "enter"
             elif op < 0.95:
@@ -75,6 +100,8 @@ def main():
                     counts["rejected"] += 1
                     continue
                 counts[kind] += 1
+                if kind.startswith("ivs-"):
+                    continue
                 if kind == "enter":
                     entered[body["participantSessionId"]] = (sid, pid)
                 elif kind == "leave" and body["deletedAt"] is not None:
@@ -106,7 +133,8 @@ def main():
     total = sum(counts.values())
     print("%d requests in %.1fs through two nodes (%.0f/s): %s"
           % (total, elapsed, total / elapsed, counts), flush=True)
-    check(counts["enter"] > 100 and counts["leave"] > 50 and counts["end"] + counts["start"] > 3,
+    check(counts["enter"] > 100 and counts["leave"] > 50 and counts["end"] + counts["start"] > 3
+          and counts["ivs-join"] > 20 and counts["ivs-leave"] > 20,
           "the load did not exercise every operation: %s" % counts)
 
     # Every acknowledged write is visible through the other node, leave times unchanged.
