@@ -7,8 +7,8 @@
 # Usage: tests/suites/postgres.sh BUILD_DIR
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-BUILD=${1:-build/release}
-export ROLLCALL_BIN=${ROLLCALL_BIN:-$PWD/$BUILD/rollcall}
+BUILD=$(realpath -m "${1:-build/release}")
+export ROLLCALL_BIN=${ROLLCALL_BIN:-$BUILD/rollcall}
 
 dir=$(mktemp -d /tmp/rollcall-pg.XXXXXX)
 trap 'scripts/pg-cluster kill "$dir"' EXIT
