@@ -14,6 +14,7 @@ import argparse
 import glob
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
@@ -138,6 +139,7 @@ def main():
         print(lines[-1], flush=True)
     finally:
         subprocess.run([CLUSTER, "kill", cluster], check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
     print("\n".join(["", "wrk -c%d for %ds per run, %d session(s), a new participant per enter:"
                      % (a.connections, a.seconds, a.sessions)] + lines))
 

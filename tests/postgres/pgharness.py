@@ -3,8 +3,10 @@
 Every test talks to real `rollcall serve` processes over HTTP (ROLLCALL_BIN) on loopback, over
 the database ROLLCALL_TEST_DATABASE (a postgresql:// URL of a database of its own).
 """
+import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +17,16 @@ import time
 import requests
 
 BIN = os.environ.get("ROLLCALL_BIN", "build/release/rollcall")
+_NODES = []
+
+
+@atexit.register
+def _kill_nodes():
+    """A test that fails midway leaves no server behind (its directory and log stay)."""
+    for n in _NODES:
+        if n.proc.poll() is None:
+            n.proc.kill()
+            n.proc.wait()
 
 
 def database_url():
@@ -56,6 +68,7 @@ class Node:
             [BIN, "serve", "--listen", "127.0.0.1:%d" % self.port, "--database", database,
              "--bootstrap-file", self.bootstrap, "--pool", str(pool), "--quiet"],
             stdout=self.log, stderr=subprocess.STDOUT)
+        _NODES.append(self)
 
     def wait_healthy(self, timeout=20):
         deadline = time.time() + timeout
@@ -89,6 +102,7 @@ class Node:
         return self.log.read()[-4000:]
 
     def stop(self):
+        """SIGTERM; the node must exit 0. Its directory goes with it."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -97,6 +111,8 @@ class Node:
                 self.proc.kill()
                 fail("%s did not stop on SIGTERM" % self.name)
             check(rc == 0, "%s exited with %d on SIGTERM:\n%s" % (self.name, rc, self.output()))
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Client:
