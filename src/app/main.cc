@@ -39,7 +39,9 @@ StatusOr<std::unique_ptr<Store>> Open(const Options& o) {
     std::error_code ec;
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   }
-  return OpenStore(o.database, StoreOptions{});
+  StoreOptions so;
+  so.pool = o.pool;
+  return OpenStore(o.database, so);
 }
 
 json::object CredentialsJson(const TenantCredentials& c) {
@@ -151,7 +153,7 @@ int Serve(const Options& o) {
   if (!listening.ok()) return Fail(listening);
   Bootstrap(service, o, so.host, server.port());
   std::cout << "rollcall: serving on " << so.host << ":" << server.port() << " over "
-            << o.database << " with " << so.threads << " threads" << std::endl;
+            << RedactedUrl(o.database) << " with " << so.threads << " threads" << std::endl;
 
   std::thread waiter([&server, signals] {
     int sig = 0;
@@ -186,13 +188,13 @@ int Main(int argc, char** argv) {
   Service service(store.value().get(), &clock, o.region);
   int rc = 0;
   if (o.command == "migrate") {
-    std::cout << "rollcall: schema is up to date in " << o.database << "\n";
+    std::cout << "rollcall: schema is up to date in " << RedactedUrl(o.database) << "\n";
   } else if (o.command == "backup") {
     Status s = store.value()->Backup(o.backup_to);
     if (!s.ok()) {
       rc = Fail(s);
     } else {
-      std::cout << "rollcall: backed up " << o.database << " to " << o.backup_to << "\n";
+      std::cout << "rollcall: backed up " << RedactedUrl(o.database) << " to " << o.backup_to << "\n";
     }
   } else if (o.command == "tenant-create") {
     StatusOr<TenantCredentials> c = service.CreateTenant(o.tenant_name);

@@ -15,7 +15,7 @@ constexpr char kUsage[] =
     "\n"
     "Usage:\n"
     "  rollcall serve   [--listen 127.0.0.1:8080] [--database URL] [--region us-east-1]\n"
-    "                   [--threads N] [--bootstrap-file var/bootstrap.json] [--quiet]\n"
+    "                   [--threads N] [--pool N] [--bootstrap-file var/bootstrap.json] [--quiet]\n"
     "                   [--rate-limit R] [--rate-burst B] [--max-connections N]\n"
     "                   [--header-timeout S] [--body-timeout S] [--idle-timeout S]\n"
     "  rollcall tenant create --name NAME [--database URL]   # prints JSON credentials, once\n"
@@ -24,7 +24,8 @@ constexpr char kUsage[] =
     "  rollcall backup --to FILE [--database URL]             # online copy of a SQLite store\n"
     "  rollcall --help | --version\n"
     "\n"
-    "Database URLs: sqlite:PATH (default sqlite:var/rollcall.db).\n"
+    "Database URLs: sqlite:PATH (default sqlite:var/rollcall.db) or\n"
+    "postgresql://user@host:port/db (several processes may share one database).\n"
     "Environment: ROLLCALL_LISTEN, ROLLCALL_DATABASE, ROLLCALL_REGION (flags win).\n"
     "\n"
     "serve answers the In-Stream API under /v1 and /api/v1, the IVS Real-Time API (aws\n"
@@ -49,6 +50,7 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
       "database", po::value(&o.database), "sqlite:PATH or postgresql://user@host:port/db")(
       "region", po::value(&o.region), "AWS region written in ARNs")(
       "threads", po::value(&o.threads), "I/O threads (default: one per core)")(
+      "pool", po::value(&o.pool), "PostgreSQL connections per process (default 8)")(
       "name", po::value(&o.tenant_name), "tenant name, for tenant create")(
       "bootstrap-file", po::value(&o.bootstrap_file),
       "where serve writes the first credentials on an empty store")(
@@ -127,6 +129,7 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
   if (!(o.rate_limit >= 0) || !(o.rate_burst >= 0)) {
     return Status::Invalid("--rate-limit and --rate-burst must not be negative");
   }
+  if (o.pool < 2 || o.pool > 1000) return Status::Invalid("--pool must be 2..1000");
   return o;
 }
 

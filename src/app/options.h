@@ -15,6 +15,7 @@ struct Options {
   std::string database = "sqlite:var/rollcall.db";
   std::string region = "us-east-1";
   int threads = 0;         // 0: one per core
+  int pool = 8;            // PostgreSQL connections per process
   std::string tenant_name;
   std::string bootstrap_file = "var/bootstrap.json";
   bool log_requests = true;

@@ -147,6 +147,11 @@ Status CheckWritable(const Application& app);
 // Inserts an active application of `type` with a fresh ApiKey (returned in the result).
 NewApplication InsertApplication(Tx& tx, RowId tenant, AppType type, std::string name, Millis now);
 
+// Reads the application's active session, if any, which in a store shared by several
+// processes locks it. Call before reading the clock for StartSessionIn or DeleteApplicationIn,
+// so that no write to that session this transaction waited for is later than its end.
+void LockActiveSession(Tx& tx, const Application& app);
+
 // Starts a new session of `app` at `now`, ending its active one first (reason
 // SESSION_REPLACED). REQUIRES: CheckWritable(*app) is OK.
 Session StartSessionIn(Tx& tx, Application* app, Millis now);
