@@ -4,7 +4,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Uni
 LISTEN ?= 127.0.0.1:8080
 DATABASE ?= sqlite:var/rollcall.db
 
-.PHONY: deps build run test clean format
+.PHONY: deps build run test clean format asan fuzz
 
 deps:
 	@scripts/install-deps
@@ -20,6 +20,17 @@ run: build
 
 test: build
 	scripts/run-tests $(BUILD)
+
+# The sanitizer tree (clang, ASan + LSan + UBSan, libFuzzer targets): build/asan.
+asan: deps
+	scripts/asan-build build/asan
+
+# Each libFuzzer target for FUZZ_SECONDS (default 60), built at -O1 in build/fuzz; findings in
+# build/fuzz/fuzz-artifacts/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	scripts/asan-build build/fuzz -O1
+	BUILD_ASAN=build/fuzz scripts/fuzz $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h')

@@ -1,10 +1,12 @@
 // rollcall: wiring only. See app/options.h for the command line.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +15,7 @@
 #include "app/options.h"
 #include "app/periodic.h"
 #include "core/ids.h"
+#include "core/rate_limiter.h"
 #include "core/reaper.h"
 #include "core/service.h"
 #include "http/api.h"
@@ -38,7 +41,9 @@ StatusOr<std::unique_ptr<Store>> Open(const Options& o) {
     std::error_code ec;
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   }
-  return OpenStore(o.database, StoreOptions{});
+  StoreOptions so;
+  so.pool = o.pool;
+  return OpenStore(o.database, so);
 }
 
 json::object CredentialsJson(const TenantCredentials& c) {
@@ -95,6 +100,19 @@ void Bootstrap(Service& service, const Options& o, const std::string& host, uint
             << std::flush;
 }
 
+// Each connection takes a descriptor: lift the soft limit to the hard one.
+void RaiseDescriptorLimit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+std::chrono::milliseconds Seconds(double s) {
+  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+}
+
 int Serve(const Options& o) {
   const size_t colon = o.listen.rfind(':');
   if (colon == std::string::npos) return Fail(Status::Invalid("--listen must be HOST:PORT"));
@@ -109,6 +127,11 @@ int Serve(const Options& o) {
   }
   so.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   so.log_requests = o.log_requests;
+  so.max_connections = static_cast<size_t>(o.max_connections);
+  so.header_timeout = Seconds(o.header_timeout);
+  so.body_timeout = Seconds(o.body_timeout);
+  so.idle_timeout = Seconds(o.idle_timeout);
+  RaiseDescriptorLimit();
 
   // Signals are taken by one thread with sigwait; block them before any other thread starts.
   sigset_t signals;
@@ -122,6 +145,8 @@ int Serve(const Options& o) {
   if (!store.ok()) return Fail(store.status());
   SystemClock clock;
   Service service(store.value().get(), &clock, o.region);
+  RateLimiter limiter(RateLimit{o.rate_limit, o.rate_burst}, &clock);
+  if (limiter.enabled()) service.set_rate_limiter(&limiter);
   http::Api api(&service);
   http::Server server(
       so, [&api](http::Request&& req, http::Reply reply) { api.Handle(std::move(req), std::move(reply)); },
@@ -130,7 +155,7 @@ int Serve(const Options& o) {
   if (!listening.ok()) return Fail(listening);
   Bootstrap(service, o, so.host, server.port());
   std::cout << "rollcall: serving on " << so.host << ":" << server.port() << " over "
-            << o.database << " with " << so.threads << " threads" << std::endl;
+            << RedactedUrl(o.database) << " with " << so.threads << " threads" << std::endl;
 
   Reaper reaper(store.value().get(), &clock);
   PeriodicTask reaping(std::chrono::milliseconds(o.reaper_interval_ms), [&reaper] {
@@ -172,7 +197,14 @@ int Main(int argc, char** argv) {
   Service service(store.value().get(), &clock, o.region);
   int rc = 0;
   if (o.command == "migrate") {
-    std::cout << "rollcall: schema is up to date in " << o.database << "\n";
+    std::cout << "rollcall: schema is up to date in " << RedactedUrl(o.database) << "\n";
+  } else if (o.command == "backup") {
+    Status s = store.value()->Backup(o.backup_to);
+    if (!s.ok()) {
+      rc = Fail(s);
+    } else {
+      std::cout << "rollcall: backed up " << RedactedUrl(o.database) << " to " << o.backup_to << "\n";
+    }
   } else if (o.command == "tenant-create") {
     StatusOr<TenantCredentials> c = service.CreateTenant(o.tenant_name);
     if (!c.ok()) {

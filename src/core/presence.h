@@ -111,6 +111,7 @@ struct DueMember {
 struct DueSession {
   RowId tenant_id = 0;
   RowId session_id = 0;
+  RowId application_id = 0;
 };
 
 // An RTMP stream key (docs/nginx-rtmp.md): a short secret standing for a participant token,

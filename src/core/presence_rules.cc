@@ -217,9 +217,10 @@ void ReapMember(Tx& tx, const DueMember& d, Millis now) {
 }
 
 void ReapSession(Tx& tx, const DueSession& d, Millis now) {
+  // The application first, then the session: the order every write takes them in.
+  std::optional<Application> app = tx.GetApplication(d.tenant_id, d.application_id);
   std::optional<Session> s = tx.GetSession(d.tenant_id, d.session_id);
-  if (!s) return;
-  std::optional<Application> app = tx.GetApplication(d.tenant_id, s->application_id);
+  if (!s || s->application_id != d.application_id) return;
   if (app && EndIfIdle(tx, &*app, &*s, now)) return;
   SessionPresence sp = tx.GetSessionPresence(d.tenant_id, d.session_id);
   if (sp.idle_due_at && (!s->active() || s->participant_count > 0 || !sp.implicit)) {

@@ -106,6 +106,10 @@ NewApplication InsertApplication(Tx& tx, RowId tenant, AppType type, std::string
   return n;
 }
 
+void LockActiveSession(Tx& tx, const Application& app) {
+  if (app.active_session_id) tx.GetSession(app.tenant_id, *app.active_session_id);
+}
+
 Session StartSessionIn(Tx& tx, Application* app, Millis now) {
   if (app->active_session_id) {
     std::optional<Session> old = tx.GetSession(app->tenant_id, *app->active_session_id);
@@ -400,6 +404,7 @@ void Service::DeleteApplication(const Tenant& t, std::string uuid, Callback<Appl
       [this, tenant = t.id, uuid = CanonicalUuid(uuid)](Tx& tx, std::optional<Application>* out) {
         std::optional<Application> app = tx.FindApplication(tenant, uuid);
         if (!app) return AppNotFound();
+        rules::LockActiveSession(tx, *app);
         rules::DeleteApplicationIn(tx, &*app, clock_.Now());
         *out = std::move(app);
         return Status::Ok();
@@ -431,6 +436,7 @@ void Service::StartSession(const Application& app, Callback<Session> cb) {
         if (!a) return AppNotFound();
         Status w = rules::CheckWritable(*a);
         if (!w.ok()) return w;
+        rules::LockActiveSession(tx, *a);
         *out = rules::StartSessionIn(tx, &*a, clock_.Now());
         return Status::Ok();
       },

@@ -11,6 +11,7 @@
 #include "core/model.h"
 #include "core/presence.h"
 #include "core/presence_rules.h"
+#include "core/rate_limiter.h"
 #include "core/search.h"
 #include "core/stage.h"
 #include "core/status.h"
@@ -92,6 +93,15 @@ class Service {
   Clock& clock() { return clock_; }
   Store& store() { return store_; }
 
+  // Limits requests per credential from now on; nullptr (the default): no limit.
+  // REQUIRES: limiter outlives the service; set before serving.
+  void set_rate_limiter(RateLimiter* limiter) { limiter_ = limiter; }
+  // Every face calls this once per request, after the credential is authenticated, with the
+  // credential's name (core/rate_limiter.h): OK, or kRateLimited with retry_after_ms.
+  Status Admit(std::string_view credential) {
+    return limiter_ != nullptr ? limiter_->Admit(credential) : Status::Ok();
+  }
+
   // Credentials. Unknown or revoked: kUnauthenticated.
   StatusOr<Application> AuthenticateApiKey(std::string_view api_key);
   StatusOr<Tenant> AuthenticateAdmin(std::string_view token);
@@ -153,6 +163,7 @@ class Service {
   Store& store_;
   Clock& clock_;
   const std::string region_;
+  RateLimiter* limiter_ = nullptr;
 };
 
 // Pure rules of presence, used inside write transactions (unit-tested directly). Both faces
@@ -170,6 +181,11 @@ Status CheckWritable(const Application& app);
 
 // Inserts an active application of `type` with a fresh ApiKey (returned in the result).
 NewApplication InsertApplication(Tx& tx, RowId tenant, AppType type, std::string name, Millis now);
+
+// Reads the application's active session, if any, which in a store shared by several
+// processes locks it. Call before reading the clock for StartSessionIn or DeleteApplicationIn,
+// so that no write to that session this transaction waited for is later than its end.
+void LockActiveSession(Tx& tx, const Application& app);
 
 // Starts a new session of `app` at `now`, ending its active one first (reason
 // SESSION_REPLACED). REQUIRES: CheckWritable(*app) is OK.

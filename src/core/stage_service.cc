@@ -388,6 +388,7 @@ void StageService::DeleteStage(const Tenant& t, std::string arn, Callback<Done> 
       [this, t, arn = std::move(arn)](Tx& tx, std::optional<Done>* out) -> Status {
         StatusOr<Application> app = FindStage(tx, t, region(), arn);
         if (!app.ok()) return app.status();
+        rules::LockActiveSession(tx, app.value());
         rules::DeleteApplicationIn(tx, &app.value(), Now());
         *out = Done{};
         return Status::Ok();

@@ -1,6 +1,7 @@
 #ifndef ROLLCALL_CORE_STATUS_H_
 #define ROLLCALL_CORE_STATUS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,7 +24,10 @@ enum class Code {
   kApplicationDeleted,   // application status Y
   kConflict,             // any other state conflict
   kPayloadTooLarge,
-  kRateLimited,
+  kUriTooLong,       // the request target is over the server's limit
+  kHeadersTooLarge,  // the header section is over the server's size or count limit
+  kRequestTimeout,   // the client did not send its request in time
+  kRateLimited,      // the credential's rate limit is exceeded; see Status::retry_after_ms()
   kUnavailable,  // the store is unreachable; nothing was recorded
   kInternal,     // a bug or an unexpected store failure
 };
@@ -34,6 +38,10 @@ class Status {
  public:
   Status() = default;
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  // retry_after_ms: how long the caller should wait before trying again (kRateLimited,
+  // kUnavailable); 0 when the operation has no advice.
+  Status(Code code, std::string message, int64_t retry_after_ms)
+      : code_(code), message_(std::move(message)), retry_after_ms_(retry_after_ms) {}
 
   static Status Ok() { return Status(); }
   static Status Invalid(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }
@@ -46,10 +54,12 @@ class Status {
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  int64_t retry_after_ms() const { return retry_after_ms_; }
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  int64_t retry_after_ms_ = 0;
 };
 
 // StatusOr<T> holds either a value or a non-OK Status.

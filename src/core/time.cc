@@ -106,7 +106,10 @@ std::optional<Millis> ParseTimestamp(std::string_view s) {
   if (p != s.size()) return std::nullopt;
   const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-  return secs * 1000 + millis;
+  const Millis t = secs * 1000 + millis;
+  // An offset can carry the instant out of years 0000..9999, where it has no RFC 3339 form.
+  if (t < kMinTimestamp || t > kMaxTimestamp) return std::nullopt;
+  return t;
 }
 
 std::string FormatTimestamp(Millis t) {

@@ -12,10 +12,15 @@ namespace rollcall {
 // Milliseconds since the Unix epoch, UTC. Every stored time has this resolution.
 using Millis = int64_t;
 
+// The instants RFC 3339 can write: 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.
+inline constexpr Millis kMinTimestamp = -62167219200000;
+inline constexpr Millis kMaxTimestamp = 253402300799999;
+
 // Parses an RFC 3339 / ISO 8601 date-time: YYYY-MM-DD('T'|'t')hh:mm:ss, an optional
 // fraction of 1..9 digits (truncated to milliseconds), and an optional offset 'Z', 'z',
 // '+hh:mm' or '-hh:mm'. Without an offset the time is UTC.
-// Returns nullopt for anything else (date only, out-of-range fields, trailing text).
+// Returns nullopt for anything else (date only, out-of-range fields, trailing text, an
+// instant outside kMinTimestamp..kMaxTimestamp once the offset is applied).
 std::optional<Millis> ParseTimestamp(std::string_view text);
 
 // Formats as RFC 3339 UTC with milliseconds: "2026-11-21T23:42:20.123Z".

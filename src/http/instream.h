@@ -43,9 +43,10 @@ Status GetSeq(const boost::json::object& o, std::optional<int64_t>* out);
 
 Response JsonResponse(unsigned status, const boost::json::value& body);
 
-// Authenticates the ApiKey header.
+// Authenticates the ApiKey header, then admits the request under the key's rate limit
+// (kRateLimited when over it).
 StatusOr<Application> AuthenticateKey(Service& service, const Request& req);
-// Authenticates "Authorization: Bearer <admin token>".
+// Authenticates "Authorization: Bearer <admin token>", then admits it under the token's limit.
 StatusOr<Tenant> AuthenticateAdminBearer(Service& service, const Request& req);
 
 boost::json::value TimeOrNull(const std::optional<Millis>& t);

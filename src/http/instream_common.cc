@@ -75,7 +75,11 @@ Response JsonResponse(unsigned status, const json::value& body) {
 StatusOr<Application> AuthenticateKey(Service& service, const Request& req) {
   const std::string* key = req.Header("apikey");
   if (key == nullptr) return Status::Unauthenticated("missing ApiKey header");
-  return service.AuthenticateApiKey(*key);
+  StatusOr<Application> app = service.AuthenticateApiKey(*key);
+  if (!app.ok()) return app;
+  Status admitted = service.Admit(ApiKeyCredential(app->uuid));
+  if (!admitted.ok()) return admitted;
+  return app;
 }
 
 StatusOr<Tenant> AuthenticateAdminBearer(Service& service, const Request& req) {
@@ -86,7 +90,12 @@ StatusOr<Tenant> AuthenticateAdminBearer(Service& service, const Request& req) {
       !boost::algorithm::iequals(std::string_view(*auth).substr(0, kBearer.size()), kBearer)) {
     return Status::Unauthenticated("missing Authorization: Bearer <admin token>");
   }
-  return service.AuthenticateAdmin(std::string_view(*auth).substr(kBearer.size()));
+  StatusOr<Tenant> tenant =
+      service.AuthenticateAdmin(std::string_view(*auth).substr(kBearer.size()));
+  if (!tenant.ok()) return tenant;
+  Status admitted = service.Admit(AdminCredential(tenant->account_id));
+  if (!admitted.ok()) return admitted;
+  return tenant;
 }
 
 json::value TimeOrNull(const std::optional<Millis>& t) {

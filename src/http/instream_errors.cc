@@ -32,6 +32,12 @@ std::string_view InStreamCode(Code code) {
       return "CONFLICT";
     case Code::kPayloadTooLarge:
       return "PAYLOAD_TOO_LARGE";
+    case Code::kUriTooLong:
+      return "URI_TOO_LONG";
+    case Code::kHeadersTooLarge:
+      return "REQUEST_HEADER_FIELDS_TOO_LARGE";
+    case Code::kRequestTimeout:
+      return "REQUEST_TIMEOUT";
     case Code::kRateLimited:
       return "TOO_MANY_REQUESTS";
     case Code::kUnavailable:
@@ -64,6 +70,12 @@ unsigned InStreamHttpStatus(Code code) {
       return 409;
     case Code::kPayloadTooLarge:
       return 413;
+    case Code::kUriTooLong:
+      return 414;
+    case Code::kHeadersTooLarge:
+      return 431;
+    case Code::kRequestTimeout:
+      return 408;
     case Code::kRateLimited:
       return 429;
     case Code::kUnavailable:
@@ -81,6 +93,10 @@ Response InStreamError(const Status& status) {
   o["code"] = InStreamCode(status.code());
   o["message"] = status.message();
   r.body = boost::json::serialize(o);
+  if (status.retry_after_ms() > 0) {
+    // Whole seconds, rounded up: a client that waits this long finds a token.
+    r.headers.emplace_back("Retry-After", std::to_string((status.retry_after_ms() + 999) / 1000));
+  }
   return r;
 }
 

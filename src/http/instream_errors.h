@@ -12,7 +12,8 @@ namespace rollcall::http {
 std::string_view InStreamCode(Code code);
 unsigned InStreamHttpStatus(Code code);
 
-// {"code": "...", "message": "..."} with the mapped status.
+// {"code": "...", "message": "..."} with the mapped status, and a Retry-After header (whole
+// seconds, rounded up) when the status carries retry_after_ms.
 Response InStreamError(const Status& status);
 
 }  // namespace rollcall::http

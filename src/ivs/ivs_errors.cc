@@ -27,6 +27,12 @@ IvsErrorType IvsErrorFor(Code code) {
       return {"ConflictException", 409};
     case Code::kPayloadTooLarge:
       return {"ValidationException", 413};
+    case Code::kUriTooLong:
+      return {"ValidationException", 414};
+    case Code::kHeadersTooLarge:
+      return {"ValidationException", 431};
+    case Code::kRequestTimeout:
+      return {"ValidationException", 408};
     case Code::kRateLimited:
       return {"ThrottlingException", 429};
     case Code::kUnavailable:

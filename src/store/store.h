@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model.h"
@@ -243,7 +244,9 @@ class Store {
   // Runs fn in a write transaction, possibly grouped with other writers' fns in one commit.
   // If fn returns non-OK, exactly its own changes are rolled back. `done` runs once, after the
   // commit is durable (or failed), with fn's Status or the failure; it runs on a store thread
-  // and must not block.
+  // and must not block. A store shared by several processes may roll fn back and run it again
+  // (after a deadlock or a race on a unique key), so fn must act only through its Tx and
+  // overwrite, not accumulate, what it reports to `done`.
   virtual void Write(TxFn fn, Done done) = 0;
 
   // Runs fn in a read-only snapshot on the calling thread. Returns fn's Status, or kUnavailable
@@ -257,6 +260,19 @@ class Store {
   // kUnavailable). Idempotent.
   virtual void Close() = 0;
 
+  // Writes a consistent copy of the whole store, as of one instant, to the file `path` while
+  // writes go on, and replaces `path` with it only once it is complete and durable. The copy
+  // is a store of the same kind that `OpenStore` opens as is. Stores that cannot make such a
+  // copy answer kInvalidArgument naming their own tool (PostgreSQL: pg_dump); I/O failures
+  // kUnavailable.
+  // (Defined here, not in store.cc: Store keeps no key function, so code that only sees
+  // this interface links without the store library.)
+  virtual Status Backup(const std::string& path) {
+    return Status::Invalid(
+        "this store has no online backup to a file; use the database's own tools "
+        "(PostgreSQL: pg_dump)");
+  }
+
   // Write() and wait for `done`.
   Status WriteAndWait(TxFn fn) {
     std::promise<Status> done;
@@ -269,7 +285,11 @@ class Store {
 struct StoreOptions {
   int readers = 4;              // read connections
   int max_batch = 1000;         // writes grouped into one transaction at most
+  int pool = 8;                 // PostgreSQL: connections per process, writers and readers
 };
+
+// The store URL as logs may show it: a password in it is replaced by "***".
+std::string RedactedUrl(std::string_view url);
 
 // Opens the store a URL names: "sqlite:PATH" or "postgresql://...". Applies pending schema
 // migrations first. Unknown scheme or failure: non-OK.

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs the presence end-to-end tests (tests/presence/test_*.py) against one real
-`rollcall serve`; the RTMP tests start nginx and ffmpeg themselves.
+`rollcall serve`; the RTMP tests start nginx and ffmpeg themselves. Env ROLLCALL_TEST_DATABASE
+(a postgresql:// URL) runs them over that store instead of a temp SQLite file.
 
 Usage: run.py BUILD_DIR [unittest names...], e.g. run.py build/release test_rtmp
 """
@@ -20,7 +21,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     binary = os.environ.get('ROLLCALL_BIN') or os.path.join(sys.argv[1], 'rollcall')
-    srv = harness.Server(os.path.abspath(binary))
+    srv = harness.Server(os.path.abspath(binary), os.environ.get('ROLLCALL_TEST_DATABASE'))
     started = time.time()
     ok = False
     try:

@@ -50,6 +50,17 @@ TEST(ParseTimestamp, RejectsMalformed) {
   }
 }
 
+TEST(ParseTimestamp, RejectsInstantsOutsideYears0000To9999) {
+  // Found by fuzz/timestamp_fuzzer: valid text whose instant has no RFC 3339 form.
+  EXPECT_FALSE(ParseTimestamp("9999-12-31T23:59:59-23:59"));
+  EXPECT_FALSE(ParseTimestamp("0000-01-01T00:00:00+00:01"));
+  EXPECT_EQ(ParseTimestamp("9999-12-31T23:59:59.999Z"), kMaxTimestamp);
+  EXPECT_EQ(ParseTimestamp("0000-01-01T00:00:00Z"), kMinTimestamp);
+  EXPECT_EQ(ParseTimestamp("9999-12-31T23:59:59.999+00:01"), kMaxTimestamp - 60'000);
+  EXPECT_EQ(FormatTimestamp(kMaxTimestamp), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatTimestamp(kMinTimestamp), "0000-01-01T00:00:00.000Z");
+}
+
 TEST(FormatTimestamp, RoundTrips) {
   for (Millis t : {0LL, 1LL, 999LL, 1795304540123LL, 253402300799999LL}) {
     EXPECT_EQ(ParseTimestamp(FormatTimestamp(t)), t) << t;

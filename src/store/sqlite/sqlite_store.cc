@@ -1,14 +1,21 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "core/crypto.h"
 #include "core/text.h"
 #include "store/migration.h"
+#include "store/rows.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace rollcall {
@@ -17,197 +24,32 @@ namespace {
 using sqlite::Db;
 using sqlite::Query;
 
-constexpr char kAppCols[] =
-    "id, tenant_id, uuid, stage_id, name, type, status, created_at, active_session_id";
-constexpr char kSessionCols[] =
-    "id, tenant_id, application_id, uuid, stage_session_id, created_at, deleted_at, "
-    "participant_count, visit_count";
-constexpr char kProfileCols[] =
-    "id, tenant_id, participant_id, nickname, profile_image_url, created_at";
-constexpr char kMemberCols[] =
-    "id, tenant_id, session_id, profile_id, ivs_participant_id, attributes, first_join_at, "
-    "open_visit_id, last_visit_id";
-constexpr char kVisitCols[] =
-    "id, tenant_id, session_id, member_id, profile_id, uuid, created_at, deleted_at";
+using rows::Cols;
+using rows::kAppCols;
+using rows::kEventCols;
+using rows::kMemberCols;
+using rows::kMemberIvsCols;
+using rows::kProfileCols;
+using rows::kReplicaCols;
+using rows::kSessionCols;
+using rows::kStorageCols;
+using rows::kVisitCols;
+using rows::ReadApp;
+using rows::ReadEvent;
+using rows::ReadMember;
+using rows::ReadParticipant;
+using rows::ReadProfile;
+using rows::ReadReplica;
+using rows::ReadReplicaView;
+using rows::ReadSession;
+using rows::ReadStorage;
+using rows::ReadTenant;
+using rows::ReadVisit;
 
-std::string Cols(const char* cols, const char* prefix) {
-  std::string out;
-  std::string_view s(cols);
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string_view::npos) end = s.size();
-    std::string_view col = s.substr(start, end - start);
-    while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
-    if (!out.empty()) out += ", ";
-    out += prefix;
-    out += '.';
-    out += col;
-    start = end + 1;
-  }
-  return out;
-}
-
-Tenant ReadTenant(const Query& q) {
-  return Tenant{q.Int(0), q.Text(1), q.Text(2), q.Int(3)};
-}
-
-Application ReadApp(const Query& q, int c = 0) {
-  Application a;
-  a.id = q.Int(c);
-  a.tenant_id = q.Int(c + 1);
-  a.uuid = q.Text(c + 2);
-  a.stage_id = q.Text(c + 3);
-  a.name = q.Text(c + 4);
-  a.type = ParseAppType(q.Text(c + 5)).value_or(AppType::kLive);
-  a.status = ParseAppStatus(q.Text(c + 6)).value_or(AppStatus::kActive);
-  a.created_at = q.Int(c + 7);
-  a.active_session_id = q.OptInt(c + 8);
-  return a;
-}
-
-Session ReadSession(const Query& q) {
-  Session s;
-  s.id = q.Int(0);
-  s.tenant_id = q.Int(1);
-  s.application_id = q.Int(2);
-  s.uuid = q.Text(3);
-  s.stage_session_id = q.Text(4);
-  s.created_at = q.Int(5);
-  s.deleted_at = q.OptInt(6);
-  s.participant_count = q.Int(7);
-  s.visit_count = q.Int(8);
-  return s;
-}
-
-Profile ReadProfile(const Query& q, int c = 0) {
-  Profile p;
-  p.id = q.Int(c);
-  p.tenant_id = q.Int(c + 1);
-  p.participant_id = q.Text(c + 2);
-  p.nickname = q.Text(c + 3);
-  p.profile_image_url = q.OptText(c + 4);
-  p.created_at = q.Int(c + 5);
-  return p;
-}
-
-Member ReadMember(const Query& q) {
-  Member m;
-  m.id = q.Int(0);
-  m.tenant_id = q.Int(1);
-  m.session_id = q.Int(2);
-  m.profile_id = q.Int(3);
-  m.ivs_participant_id = q.Text(4);
-  m.attributes_json = q.Text(5);
-  m.first_join_at = q.Int(6);
-  m.open_visit_id = q.OptInt(7);
-  m.last_visit_id = q.Int(8);
-  return m;
-}
-
-Visit ReadVisit(const Query& q, int c = 0) {
-  Visit v;
-  v.id = q.Int(c);
-  v.tenant_id = q.Int(c + 1);
-  v.session_id = q.Int(c + 2);
-  v.member_id = q.Int(c + 3);
-  v.profile_id = q.Int(c + 4);
-  v.uuid = q.Text(c + 5);
-  v.created_at = q.Int(c + 6);
-  v.deleted_at = q.OptInt(c + 7);
-  return v;
-}
-
-// --- IVS face ---
-constexpr char kMemberIvsCols[] =
-    "user_id, browser_name, browser_version, os_name, os_version, sdk_version, isp_name, "
-    "protocol, published, publishing, recording_state, recording_bucket, recording_prefix, "
-    "replication_type, replication_state, source_stage_id, source_session_id";
-constexpr int kMemberColCount = 9;
-constexpr int kMemberIvsColCount = 17;
-constexpr char kStorageCols[] = "id, tenant_id, config_id, name, bucket_name, created_at";
-constexpr char kReplicaCols[] =
-    "id, tenant_id, participant_id, source_application_id, source_session_id, source_member_id, "
-    "destination_application_id, destination_session_id, destination_member_id, state, "
-    "created_at, updated_at";
-constexpr char kEventCols[] =
-    "id, tenant_id, session_id, member_id, name, at, remote_participant_id, reason, "
-    "destination_stage_id, destination_session_id, replica, error_code";
-
-MemberIvs ReadMemberIvs(const Query& q, int c) {
-  MemberIvs m;
-  m.user_id = q.Text(c);
-  m.client.browser_name = q.Text(c + 1);
-  m.client.browser_version = q.Text(c + 2);
-  m.client.os_name = q.Text(c + 3);
-  m.client.os_version = q.Text(c + 4);
-  m.client.sdk_version = q.Text(c + 5);
-  m.client.isp_name = q.Text(c + 6);
-  m.protocol = ParseProtocol(q.Text(c + 7)).value_or(ParticipantProtocol::kUnknown);
-  m.published = q.Int(c + 8) != 0;
-  m.publishing = q.Int(c + 9) != 0;
-  m.recording_state = ParseRecordingState(q.Text(c + 10)).value_or(RecordingState::kDisabled);
-  m.recording_bucket = q.Text(c + 11);
-  m.recording_prefix = q.Text(c + 12);
-  m.replication_type = ParseReplicationType(q.Text(c + 13)).value_or(ReplicationType::kNone);
-  if (std::optional<std::string> st = q.OptText(c + 14)) {
-    m.replication_state = ParseReplicationState(*st);
-  }
-  m.source_stage_id = q.Text(c + 15);
-  m.source_session_id = q.Text(c + 16);
-  return m;
-}
-
-// SELECT list and reader of a Participant: members m joined with profiles p.
+// The SELECT list of a Participant (rows::ReadParticipant): members m joined with profiles p.
 std::string ParticipantSelect() {
   return "SELECT " + Cols(kMemberCols, "m") + ", " + Cols(kMemberIvsCols, "m") + ", " +
          Cols(kProfileCols, "p") + " FROM members m JOIN profiles p ON p.id = m.profile_id";
-}
-
-Participant ReadParticipant(const Query& q) {
-  Participant p;
-  p.member = ReadMember(q);
-  p.ivs = ReadMemberIvs(q, kMemberColCount);
-  p.profile = ReadProfile(q, kMemberColCount + kMemberIvsColCount);
-  return p;
-}
-
-StorageConfiguration ReadStorage(const Query& q) {
-  return StorageConfiguration{q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), q.Int(5)};
-}
-
-ReplicaLink ReadReplica(const Query& q, int c = 0) {
-  ReplicaLink r;
-  r.id = q.Int(c);
-  r.tenant_id = q.Int(c + 1);
-  r.participant_id = q.Text(c + 2);
-  r.source_application_id = q.Int(c + 3);
-  r.source_session_id = q.Int(c + 4);
-  r.source_member_id = q.Int(c + 5);
-  r.destination_application_id = q.Int(c + 6);
-  r.destination_session_id = q.Int(c + 7);
-  r.destination_member_id = q.Int(c + 8);
-  r.state = ParseReplicationState(q.Text(c + 9)).value_or(ReplicationState::kStopped);
-  r.created_at = q.Int(c + 10);
-  r.updated_at = q.Int(c + 11);
-  return r;
-}
-
-ParticipantEvent ReadEvent(const Query& q) {
-  ParticipantEvent e;
-  e.event.id = q.Int(0);
-  e.event.tenant_id = q.Int(1);
-  e.event.session_id = q.Int(2);
-  e.event.member_id = q.Int(3);
-  e.event.name = q.Text(4);
-  e.event.at = q.Int(5);
-  e.event.remote_participant_id = q.Text(6);
-  e.event.reason = q.Text(7);
-  e.detail.destination_stage_id = q.Text(8);
-  e.detail.destination_session_id = q.Text(9);
-  e.detail.replica = q.Int(10) != 0;
-  e.detail.error_code = q.Text(11);
-  return e;
 }
 
 class SqliteTx final : public Tx {
@@ -580,7 +422,7 @@ class SqliteTx final : public Tx {
     BindWhere(q, tenant, session, vq);
     q.Bind(vq.page.size).Bind(vq.page.offset());
     std::vector<VisitRow> out;
-    while (q.Step()) out.push_back(VisitRow{ReadVisit(q), ReadProfile(q, 8)});
+    while (q.Step()) out.push_back(VisitRow{ReadVisit(q), ReadProfile(q, rows::kVisitColCount)});
     return out;
   }
 
@@ -995,7 +837,7 @@ class SqliteTx final : public Tx {
     q.Bind(source_app).Bind(participant_id).Bind(after_id).Bind(tenant).Bind(limit);
     std::vector<ReplicaView> out;
     while (q.Step()) {
-      out.push_back(ReplicaView{ReadReplica(q), q.Text(12), q.Text(13), q.Text(14), q.Text(15)});
+      out.push_back(ReadReplicaView(q));
     }
     return out;
   }
@@ -1132,11 +974,11 @@ class SqliteTx final : public Tx {
 
   std::vector<DueSession> ListIdleSessions(Millis now, int64_t limit) override {
     Query q = db_.Prepare(
-        "SELECT tenant_id, id FROM sessions WHERE idle_due_at IS NOT NULL AND idle_due_at <= ? "
-        "ORDER BY idle_due_at LIMIT ?");
+        "SELECT tenant_id, id, application_id FROM sessions WHERE idle_due_at IS NOT NULL AND "
+        "idle_due_at <= ? ORDER BY idle_due_at LIMIT ?");
     q.Bind(now).Bind(limit);
     std::vector<DueSession> out;
-    while (q.Step()) out.push_back(DueSession{q.Int(0), q.Int(1)});
+    while (q.Step()) out.push_back(DueSession{q.Int(0), q.Int(1), q.Int(2)});
     return out;
   }
 
@@ -1312,6 +1154,53 @@ class SqliteStore final : public Store {
 
   Status Ping() override {
     return Read([](Tx&) { return Status::Ok(); });
+  }
+
+  Status Backup(const std::string& target) override {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::equivalent(fs::path(target), fs::path(path_), ec)) {
+      return Status::Invalid("backup: the target is the live database itself");
+    }
+    const std::string tmp = target + ".partial-" + HexEncode(RandomBytes(4));
+    auto remove_tmp = [&tmp] {
+      for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+        std::remove((tmp + suffix).c_str());
+      }
+    };
+    try {
+      // Its own connection: one read transaction, a snapshot, while the writer goes on.
+      Db source(path_);
+      source.Exec("PRAGMA query_only = 1");
+      Db copy(tmp);
+      sqlite3_backup* b = sqlite3_backup_init(copy.raw(), "main", source.raw(), "main");
+      if (b == nullptr) sqlite::Fail(copy.raw(), sqlite3_errcode(copy.raw()), "backup");
+      const int rc = sqlite3_backup_step(b, -1);
+      sqlite3_backup_finish(b);
+      if (rc != SQLITE_DONE) sqlite::Fail(copy.raw(), rc, "backup");
+      // A single self-contained file (the server turns WAL back on when it opens it).
+      copy.Exec("PRAGMA journal_mode = DELETE");
+      Query check = copy.Prepare("PRAGMA quick_check");
+      if (!check.Step() || check.Text(0) != "ok") {
+        throw StoreFailure(Code::kInternal, "backup: the copy failed its check");
+      }
+    } catch (const StoreFailure& f) {
+      remove_tmp();
+      return Status(f.code() == Code::kInternal ? Code::kInternal : Code::kUnavailable,
+                    std::string("backup to ") + target + ": " + f.what());
+    }
+    // The copy's own commit synced it; the rename is made durable by syncing the directory.
+    if (std::rename(tmp.c_str(), target.c_str()) != 0) {
+      remove_tmp();
+      return Status::Unavailable("backup: cannot rename the copy to " + target);
+    }
+    fs::path dir = fs::path(target).parent_path();
+    const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+    return Status::Ok();
   }
 
   void Close() override {
