@@ -56,9 +56,8 @@ Status OpenConnection(Tx& tx, const StreamKey& key, const TokenClaims& claims,
   StatusOr<Application> app = rules::TokenStage(tx, key.tenant_id, claims);
   if (!app.ok()) return app.status();
   if (call.kind == Kind::kPublish && call.stream != claims.participant_id) {
-    return Status(Code::kForbidden,
-                  "a publisher's stream must be named after its participantId " +
-                      claims.participant_id);
+    return Status(Code::kForbidden, "a publisher's stream must be named after its participantId " +
+                                        claims.participant_id);
   }
   JoinRequest join;
   join.protocol = ParticipantProtocol::kRtmp;
@@ -88,7 +87,8 @@ Status OpenConnection(Tx& tx, const StreamKey& key, const TokenClaims& claims,
       }
       tx.UpdateMemberIvs(key.tenant_id, p.member.id, p.ivs);
     }
-  } else if (std::optional<Participant> owner = tx.FindParticipant(key.tenant_id, s.id, call.stream);
+  } else if (std::optional<Participant> owner =
+                 tx.FindParticipant(key.tenant_id, s.id, call.stream);
              owner && owner->member.id != p.member.id) {
     rules::AppendSubscribeIn(tx, s, p.member.id, *owner, true, at);
   }
@@ -104,8 +104,8 @@ struct ConnectionOf {
 
 std::optional<ConnectionOf> FindConnection(Tx& tx, const StreamKey& key,
                                            const std::string& connection_id) {
-  std::optional<MediaConnection> c = tx.FindMediaConnection(
-      key.tenant_id, key.application_id, key.participant_id, connection_id);
+  std::optional<MediaConnection> c =
+      tx.FindMediaConnection(key.tenant_id, key.application_id, key.participant_id, connection_id);
   if (!c) return std::nullopt;
   std::optional<Participant> p = tx.GetParticipant(key.tenant_id, c->member_id);
   if (!p) return std::nullopt;
@@ -143,8 +143,7 @@ void CloseConnection(Tx& tx, ConnectionOf* k, Millis now) {
 // A periodic update of an open connection: a heartbeat of its participant.
 Status UpdateConnection(Tx& tx, ConnectionOf* k, Millis now) {
   if (k->connection.closed_at || !k->session.active()) return Gone();
-  rules::Result r =
-      rules::Touch(tx, &k->session, &k->participant.member, MediaReport(now), true);
+  rules::Result r = rules::Touch(tx, &k->session, &k->participant.member, MediaReport(now), true);
   if (r.outcome == rules::Outcome::kAbsent) return Gone();
   return Status::Ok();
 }
@@ -182,11 +181,11 @@ void MediaPresence::CreateStreamKey(RowId tenant, TokenClaims claims,
   StatusOr<TenantKey> secret = stages_.TenantKeyOf(tenant);
   if (!secret.ok()) return cb(secret.status());
   IssuedStreamKey issued;
-  issued.stream_key = HexOf(HmacSha256(
-      secret->secret, "rtmp-stream-key\n" + claims.participant_id + "\n" +
-                          std::to_string(claims.issued_at) + "\n" +
-                          std::to_string(claims.expires_at)))
-                          .substr(0, 40);
+  issued.stream_key =
+      HexOf(HmacSha256(secret->secret, "rtmp-stream-key\n" + claims.participant_id + "\n" +
+                                           std::to_string(claims.issued_at) + "\n" +
+                                           std::to_string(claims.expires_at)))
+          .substr(0, 40);
   issued.participant_id = claims.participant_id;
   issued.stage_arn = claims.stage_arn;
   issued.expires_at = claims.expires_at * 1000;

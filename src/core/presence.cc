@@ -19,8 +19,8 @@ std::string_view PresenceSourceName(PresenceSource s) {
 }
 
 std::optional<PresenceSource> ParsePresenceSource(std::string_view s) {
-  for (PresenceSource p : {PresenceSource::kServer, PresenceSource::kClient,
-                           PresenceSource::kMedia, PresenceSource::kReplica}) {
+  for (PresenceSource p : {PresenceSource::kServer, PresenceSource::kClient, PresenceSource::kMedia,
+                           PresenceSource::kReplica}) {
     if (PresenceSourceName(p) == s) return p;
   }
   return std::nullopt;

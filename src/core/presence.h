@@ -40,23 +40,23 @@ Status ValidatePresenceSettings(const PresenceSettings& s);
 // The presence state of a member (one participant in one session).
 struct MemberPresence {
   PresenceSource source = PresenceSource::kServer;
-  bool heartbeats = false;               // a heartbeat was received during the current visit
-  std::optional<Millis> last_seen_at;    // the latest report of the participant
-  std::optional<Millis> due_at;          // the open visit times out at this time
-  std::optional<Millis> resumable_until; // an enter until then continues the last visit
-  std::optional<int64_t> last_seq;       // the highest client sequence number applied
+  bool heartbeats = false;                // a heartbeat was received during the current visit
+  std::optional<Millis> last_seen_at;     // the latest report of the participant
+  std::optional<Millis> due_at;           // the open visit times out at this time
+  std::optional<Millis> resumable_until;  // an enter until then continues the last visit
+  std::optional<int64_t> last_seq;        // the highest client sequence number applied
 };
 
 // The presence state of a session.
 struct SessionPresence {
-  bool implicit = false;               // started by a join, not by StartSession
-  std::optional<Millis> idle_due_at;   // implicit and empty: ends by itself at this time
+  bool implicit = false;              // started by a join, not by StartSession
+  std::optional<Millis> idle_due_at;  // implicit and empty: ends by itself at this time
 };
 
 // Reasons written on events (events.reason).
-inline constexpr char kReasonTimeout[] = "TIMEOUT";          // LEFT: no heartbeat in time
-inline constexpr char kReasonReconnected[] = "RECONNECTED";  // JOINED: the last visit continues
-inline constexpr char kReasonSessionIdle[] = "SESSION_IDLE"; // session end: idle window over
+inline constexpr char kReasonTimeout[] = "TIMEOUT";           // LEFT: no heartbeat in time
+inline constexpr char kReasonReconnected[] = "RECONNECTED";   // JOINED: the last visit continues
+inline constexpr char kReasonSessionIdle[] = "SESSION_IDLE";  // session end: idle window over
 
 namespace presence {
 

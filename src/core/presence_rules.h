@@ -18,8 +18,8 @@ namespace rules {
 
 // One report of a participant.
 struct Report {
-  Millis now = 0;                   // the server's clock when the report is applied
-  std::optional<int64_t> seq;       // the client's sequence number, when it sent one
+  Millis now = 0;              // the server's clock when the report is applied
+  std::optional<int64_t> seq;  // the client's sequence number, when it sent one
   PresenceSource source = PresenceSource::kServer;  // who reports (used when a visit opens)
 };
 
@@ -51,8 +51,8 @@ enum class Outcome {
 
 struct Result {
   Outcome outcome = Outcome::kStale;
-  Millis at = 0;              // the time the report was recorded at
-  std::optional<Visit> visit; // the open visit, else the member's latest (nullopt: none)
+  Millis at = 0;               // the time the report was recorded at
+  std::optional<Visit> visit;  // the open visit, else the member's latest (nullopt: none)
 };
 
 // An enter or join of m (created by EnsureMember) in active session s. Expires an overdue visit

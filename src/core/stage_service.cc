@@ -761,7 +761,9 @@ void StageService::StartParticipantReplication(const Tenant& t, ReplicationReque
         bool opened = false;
         rules::OpenVisit(tx, &dst_session, &replica.member, now, &opened,
                          PresenceSource::kReplica);
-        if (source->ivs.publishing) rules::StartPublishingIn(tx, dst.value(), dst_session, &replica, now);
+        if (source->ivs.publishing) {
+          rules::StartPublishingIn(tx, dst.value(), dst_session, &replica, now);
+        }
 
         source->ivs.replication_type = ReplicationType::kSource;
         source->ivs.replication_state = ReplicationState::kActive;

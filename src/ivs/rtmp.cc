@@ -40,14 +40,13 @@ void RegisterRtmpRoutes(http::Router& router, StageService& stages, MediaPresenc
                if (!holder.ok()) return reply(http::InStreamError(holder.status()));
                media.CreateStreamKey(
                    holder->tenant, std::move(holder->claims),
-                   http::ReplyWith<IssuedStreamKey>(
-                       std::move(reply), [](const IssuedStreamKey& k) {
-                         return http::JsonResponse(
-                             200, json::object{{"streamKey", k.stream_key},
-                                               {"participantId", k.participant_id},
-                                               {"stageArn", k.stage_arn},
-                                               {"expirationTime", FormatTimestamp(k.expires_at)}});
-                       }));
+                   http::ReplyWith<IssuedStreamKey>(std::move(reply), [](const IssuedStreamKey& k) {
+                     return http::JsonResponse(
+                         200, json::object{{"streamKey", k.stream_key},
+                                           {"participantId", k.participant_id},
+                                           {"stageArn", k.stage_arn},
+                                           {"expirationTime", FormatTimestamp(k.expires_at)}});
+                   }));
              });
 
   router.Add("POST", "/v1/rtmp/notify",

@@ -320,19 +320,20 @@ TEST_P(PresenceContract, EndingASessionClosesVisitsAtTheEndAndClearsDueTimes) {
   ASSERT_TRUE(Join(b).ok());
   clock_.Advance(kSecond);
   const Session s = StageSession(st, sid);
-  ASSERT_TRUE(Wait<Session>([&](Callback<Session> cb) {
-                service_->EndSession(st.app, s.uuid, cb);
-              }).ok());
+  ASSERT_TRUE(
+      Wait<Session>([&](Callback<Session> cb) { service_->EndSession(st.app, s.uuid, cb); }).ok());
   for (const TokenClaims* c : {&a, &b}) {
     std::vector<Event> events = Events(st, sid, c->participant_id);
     EXPECT_EQ(Names(events), (Strings{"JOINED", "LEFT(SESSION_ENDED)"}));
     EXPECT_EQ(events.back().at, kT0 + kSecond);
   }
   std::vector<DueMember> due;
-  ASSERT_TRUE(store_->Read([&](Tx& tx) {
-                due = tx.ListDueMembers(kT0 + 3600 * kSecond, 100);
-                return Status::Ok();
-              }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](Tx& tx) {
+                    due = tx.ListDueMembers(kT0 + 3600 * kSecond, 100);
+                    return Status::Ok();
+                  })
+                  .ok());
   EXPECT_TRUE(due.empty());
   CheckInvariants(st, sid);
 }
@@ -354,8 +355,8 @@ TEST_P(PresenceContract, ALateLeaveAfterARejoinIsIgnored) {
 
   clock_.Advance(kSecond);
   EXPECT_FALSE(Leave(a, 4)->connected);
-  EXPECT_FALSE(Leave(a, 4)->connected);   // a retry of leave 4
-  EXPECT_FALSE(Join(a, 2)->connected);    // join 2 arriving very late
+  EXPECT_FALSE(Leave(a, 4)->connected);  // a retry of leave 4
+  EXPECT_FALSE(Join(a, 2)->connected);   // join 2 arriving very late
   EXPECT_FALSE(Heartbeat(a, 3)->connected);
   EXPECT_EQ(Names(Events(st, sid, a.participant_id)), (Strings{"JOINED", "LEFT"}));
   // Reports without seq apply in arrival order.
@@ -416,9 +417,9 @@ TEST_P(PresenceContract, AClockSteppingBackKeepsEachParticipantsEventsInOrder) {
 
 TEST_P(PresenceContract, SettingsAreValidatedAndApplyToOpenVisits) {
   TestStage st = MakeStage();
-  for (const PresencePatch& bad : {Settings(0), Settings(3601), Settings(std::nullopt, -1),
-                                   Settings(std::nullopt, 301),
-                                   Settings(std::nullopt, std::nullopt, 86401)}) {
+  for (const PresencePatch& bad :
+       {Settings(0), Settings(3601), Settings(std::nullopt, -1), Settings(std::nullopt, 301),
+        Settings(std::nullopt, std::nullopt, 86401)}) {
     auto r = Wait<ManagedApplication>([&](Callback<ManagedApplication> cb) {
       service_->UpdateApplication(tenant_, st.app.uuid, std::nullopt, bad, cb);
     });
@@ -449,10 +450,13 @@ TEST_P(PresenceContract, TheDueIndexFindsDueMembersEarliestFirst) {
   ASSERT_TRUE(Heartbeat(a).ok());
   auto due_at = [&](Millis now) {
     std::vector<RowId> ids;
-    EXPECT_TRUE(store_->Read([&](Tx& tx) {
-                  for (const DueMember& d : tx.ListDueMembers(now, 10)) ids.push_back(d.member_id);
-                  return Status::Ok();
-                }).ok());
+    EXPECT_TRUE(store_
+                    ->Read([&](Tx& tx) {
+                      for (const DueMember& d : tx.ListDueMembers(now, 10))
+                        ids.push_back(d.member_id);
+                      return Status::Ok();
+                    })
+                    .ok());
     return ids;
   };
   const RowId ma = Get(st, sid, a.participant_id).member.id;
@@ -530,8 +534,7 @@ TEST_P(PresenceContract, RtmpCallbacksAreRefusedWithoutTheRightKey) {
   const std::string sid = ActiveSession(st);
   clock_.Advance(61 * kSecond);
   // The token expired: no new connection, updates drop the stream, its done still counts.
-  EXPECT_EQ(Media(Kind::kPublish, brief.participant_id, kb, "4@a").code(),
-            Code::kUnauthenticated);
+  EXPECT_EQ(Media(Kind::kPublish, brief.participant_id, kb, "4@a").code(), Code::kUnauthenticated);
   EXPECT_EQ(Media(Kind::kUpdatePublish, brief.participant_id, kb, "3@a").code(),
             Code::kUnauthenticated);
   ASSERT_TRUE(Media(Kind::kPublishDone, brief.participant_id, kb, "3@a").ok());
@@ -580,8 +583,8 @@ TEST_P(PresenceContract, AnRtmpReconnectWithinTheWindowContinuesTheVisit) {
   ASSERT_TRUE(Media(Kind::kPublish, stream, kp, "2@a").ok());
   EXPECT_EQ(Visits(st, StageSession(st, sid)).size(), 1u);
   EXPECT_EQ(Names(Events(st, sid, pub.participant_id)),
-            (Strings{"JOINED", "PUBLISH_STARTED", "PUBLISH_STOPPED", "LEFT",
-                     "JOINED(RECONNECTED)", "PUBLISH_STARTED"}));
+            (Strings{"JOINED", "PUBLISH_STARTED", "PUBLISH_STOPPED", "LEFT", "JOINED(RECONNECTED)",
+                     "PUBLISH_STARTED"}));
   CheckInvariants(st, sid);
 }
 
@@ -612,8 +615,7 @@ TEST_P(PresenceContract, RtmpRecordingFollowsTheRecordCallbacks) {
   const std::string sid = ActiveSession(st);
   Participant p = Get(st, sid, pub.participant_id);
   EXPECT_EQ(p.ivs.recording_state, RecordingState::kActive);
-  EXPECT_EQ(p.ivs.recording_prefix,
-            RecordingPrefix(st.app.stage_id, sid, pub.participant_id));
+  EXPECT_EQ(p.ivs.recording_prefix, RecordingPrefix(st.app.stage_id, sid, pub.participant_id));
   ASSERT_TRUE(Media(Kind::kRecordDone, stream, kp, "1@a").ok());
   EXPECT_EQ(Get(st, sid, pub.participant_id).ivs.recording_state, RecordingState::kStopped);
   EXPECT_TRUE(Get(st, sid, pub.participant_id).connected());

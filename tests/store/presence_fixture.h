@@ -237,8 +237,8 @@ class PresenceFixture : public ::testing::TestWithParam<std::string> {
       for (Participant& p : page->items) out.push_back(std::move(p));
       if (!page->more) return out;
       const Participant& last = out.back();
-      after = ParticipantKey{last.member.first_join_at, last.member.ivs_participant_id,
-                             last.member.id};
+      after =
+          ParticipantKey{last.member.first_join_at, last.member.ivs_participant_id, last.member.id};
     }
   }
 

@@ -84,7 +84,8 @@ TEST_P(PresenceStress, InterleavedReportsTimeoutsAndTheReaperKeepTheInvariants) 
   TestStage st = MakeStage(PresencePatch{3, 2, 4, std::nullopt});
   constexpr int kThreads = 4, kPerThread = 3, kRounds = 40, kPhases = 4;
   std::vector<TokenClaims> people;
-  for (int i = 0; i < kThreads * kPerThread; ++i) people.push_back(Token(st, std::string("u") + std::to_string(i)));
+  for (int i = 0; i < kThreads * kPerThread; ++i)
+    people.push_back(Token(st, std::string("u") + std::to_string(i)));
   std::vector<std::atomic<int64_t>> seqs(people.size());
 
   std::atomic<bool> running{true};

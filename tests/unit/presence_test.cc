@@ -29,15 +29,15 @@ TEST(PresenceSettings, DefaultsAndRanges) {
   EXPECT_TRUE(ValidatePresenceSettings({3600, 300, 86400, false}).ok());
   for (const PresenceSettings& bad :
        {PresenceSettings{0, 10, 300}, PresenceSettings{3601, 10, 300},
-        PresenceSettings{60, -1, 300}, PresenceSettings{60, 301, 300},
-        PresenceSettings{60, 10, -1}, PresenceSettings{60, 10, 86401}}) {
+        PresenceSettings{60, -1, 300}, PresenceSettings{60, 301, 300}, PresenceSettings{60, 10, -1},
+        PresenceSettings{60, 10, 86401}}) {
     EXPECT_EQ(ValidatePresenceSettings(bad).code(), Code::kInvalidArgument);
   }
 }
 
 TEST(PresenceSource, Names) {
-  for (PresenceSource s : {PresenceSource::kServer, PresenceSource::kClient,
-                           PresenceSource::kMedia, PresenceSource::kReplica}) {
+  for (PresenceSource s : {PresenceSource::kServer, PresenceSource::kClient, PresenceSource::kMedia,
+                           PresenceSource::kReplica}) {
     EXPECT_EQ(ParsePresenceSource(PresenceSourceName(s)), s);
   }
   EXPECT_FALSE(ParsePresenceSource("server").has_value());
