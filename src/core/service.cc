@@ -527,10 +527,9 @@ void Service::Leave(const Application& app, std::string session_uuid, std::strin
       store_,
       [this, tenant = app.tenant_id, app_id = app.id, uuid = CanonicalUuid(session_uuid),
        participant_id = std::move(participant_id), seq](Tx& tx, std::optional<VisitView>* out) {
-        return ReportIn(tx, tenant, app_id, uuid, participant_id, out,
-                        [&](Session* s, Member* m) {
-                          return rules::Depart(tx, s, m, rules::Report{clock_.Now(), seq}, "");
-                        });
+        return ReportIn(tx, tenant, app_id, uuid, participant_id, out, [&](Session* s, Member* m) {
+          return rules::Depart(tx, s, m, rules::Report{clock_.Now(), seq}, "");
+        });
       },
       std::move(cb));
 }
@@ -545,10 +544,9 @@ void Service::Heartbeat(const Application& app, std::string session_uuid,
       store_,
       [this, tenant = app.tenant_id, app_id = app.id, uuid = CanonicalUuid(session_uuid),
        participant_id = std::move(participant_id), seq](Tx& tx, std::optional<VisitView>* out) {
-        return ReportIn(tx, tenant, app_id, uuid, participant_id, out,
-                        [&](Session* s, Member* m) {
-                          return rules::Touch(tx, s, m, rules::Report{clock_.Now(), seq}, true);
-                        });
+        return ReportIn(tx, tenant, app_id, uuid, participant_id, out, [&](Session* s, Member* m) {
+          return rules::Touch(tx, s, m, rules::Report{clock_.Now(), seq}, true);
+        });
       },
       std::move(cb));
 }

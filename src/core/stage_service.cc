@@ -759,8 +759,7 @@ void StageService::StartParticipantReplication(const Tenant& t, ReplicationReque
                                              attributes, replica.ivs, now);
         tx.UpdateMemberIvs(t.id, replica.member.id, replica.ivs);
         bool opened = false;
-        rules::OpenVisit(tx, &dst_session, &replica.member, now, &opened,
-                         PresenceSource::kReplica);
+        rules::OpenVisit(tx, &dst_session, &replica.member, now, &opened, PresenceSource::kReplica);
         if (source->ivs.publishing) {
           rules::StartPublishingIn(tx, dst.value(), dst_session, &replica, now);
         }
@@ -858,8 +857,8 @@ void StageService::Join(RowId tenant, TokenClaims claims, JoinRequest req,
           Tx& tx, std::optional<PresenceView>* out) -> Status {
         StatusOr<Application> app = rules::TokenStage(tx, tenant, claims);
         if (!app.ok()) return app.status();
-        StatusOr<rules::Joined> joined = rules::JoinStageIn(
-            tx, claims, &app.value(), req, ClientReport(Now(), req.seq));
+        StatusOr<rules::Joined> joined =
+            rules::JoinStageIn(tx, claims, &app.value(), req, ClientReport(Now(), req.seq));
         if (!joined.ok()) return joined.status();
         *out = ViewOf(claims, joined->session, joined->participant);
         return Status::Ok();
@@ -1068,8 +1067,8 @@ StatusOr<Joined> JoinStageIn(Tx& tx, const TokenClaims& claims, Application* app
   return Joined{std::move(s), std::move(*p), outcome};
 }
 
-void SetPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p,
-                     bool started, Millis at) {
+void SetPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p, bool started,
+                     Millis at) {
   if (started) {
     StartPublishingIn(tx, app, s, p, at);
   } else {

@@ -240,8 +240,7 @@ StatusOr<Application> TokenStage(Tx& tx, RowId tenant, const TokenClaims& c);
 // Starts p's publishing in session s of app at `at`, unless it is publishing: published,
 // PUBLISH_STARTED, and recording ACTIVE when p was recorded before in this session (same
 // prefix) or the stage records participants (replicas only if it records replicas).
-void StartPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p,
-                       Millis at);
+void StartPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p, Millis at);
 
 // Applies a publish change of a source member to its connected replicas.
 void MirrorPublishingIn(Tx& tx, const Session& s, RowId member, bool started, Millis at);
@@ -261,8 +260,8 @@ StatusOr<Joined> JoinStageIn(Tx& tx, const TokenClaims& claims, Application* app
                              const JoinRequest& req, const Report& r);
 
 // Publishing of p started or stopped at `at` (rules above), mirrored to its replicas.
-void SetPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p,
-                     bool started, Millis at);
+void SetPublishingIn(Tx& tx, const Application& app, const Session& s, Participant* p, bool started,
+                     Millis at);
 
 // SUBSCRIBE_STARTED / SUBSCRIBE_STOPPED of `member` to `remote` at `at`.
 void AppendSubscribeIn(Tx& tx, const Session& s, RowId member, const Participant& remote,

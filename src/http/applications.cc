@@ -122,8 +122,8 @@ void RegisterApplicationRoutes(Router& router, Service& service) {
                      if (!a.ok()) return reply(InStreamError(a.status()));
                      StatusOr<PresenceSettings> p = service.GetPresenceSettings(a.value());
                      if (!p.ok()) return reply(InStreamError(p.status()));
-                     reply(JsonResponse(200, DetailedApplicationJson({a.value(), p.value()},
-                                                                     t.value(), service)));
+                     reply(JsonResponse(
+                         200, DetailedApplicationJson({a.value(), p.value()}, t.value(), service)));
                    });
 
   AddInStreamRoute(

@@ -1,9 +1,8 @@
-#include "http/instream.h"
-
 #include <boost/algorithm/string/predicate.hpp>
 #include <cstdint>
 
 #include "core/ids.h"
+#include "http/instream.h"
 #include "http/instream_errors.h"
 
 namespace rollcall::http {

@@ -224,9 +224,9 @@ class Tx {
   virtual std::optional<StreamKey> FindStreamKey(const std::string& key_hash) = 0;
 
   // Media connections, by (application, participant, connection id). Put inserts or replaces.
-  virtual std::optional<MediaConnection> FindMediaConnection(
-      RowId tenant, RowId app, const std::string& participant_id,
-      const std::string& connection_id) = 0;
+  virtual std::optional<MediaConnection> FindMediaConnection(RowId tenant, RowId app,
+                                                             const std::string& participant_id,
+                                                             const std::string& connection_id) = 0;
   virtual void PutMediaConnection(const MediaConnection& c) = 0;
   // Open (closed_at unset) connections of the member with `role` ("" for any role).
   virtual int64_t CountOpenMediaConnections(RowId tenant, RowId member,
