@@ -225,14 +225,17 @@ void MediaPresence::Handle(MediaCall call, Callback<Done> cb) {
         Status s = Status::Ok();
         if (Opens(call.kind)) {
           s = OpenConnection(tx, *key, claims.value(), call, now);
-        } else {
-          std::optional<ConnectionOf> k = FindConnection(tx, *key, call.connection_id);
-          if (Updates(call.kind)) {
-            s = rules::TokenStage(tx, key->tenant_id, claims.value()).status();
-            if (s.ok()) s = k ? UpdateConnection(tx, &*k, now) : Gone();
-          } else if (k && call.kind == Kind::kRecordDone) {
+        } else if (Updates(call.kind)) {
+          // The stage (its application locked) before the connection's session: the order
+          // every write takes them in.
+          s = rules::TokenStage(tx, key->tenant_id, claims.value()).status();
+          std::optional<ConnectionOf> k;
+          if (s.ok()) k = FindConnection(tx, *key, call.connection_id);
+          if (s.ok()) s = k ? UpdateConnection(tx, &*k, now) : Gone();
+        } else if (std::optional<ConnectionOf> k = FindConnection(tx, *key, call.connection_id)) {
+          if (call.kind == Kind::kRecordDone) {
             RecordingDone(tx, &*k);
-          } else if (k && !k->connection.closed_at) {
+          } else if (!k->connection.closed_at) {
             CloseConnection(tx, &*k, now);
           }
         }

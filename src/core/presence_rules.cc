@@ -22,13 +22,7 @@ void ContinueVisit(Tx& tx, Session* s, Member* m, Visit* visit, Millis at) {
   tx.UpdateMember(*m);
   s->participant_count += 1;
   tx.UpdateSession(*s);
-  if (s->participant_count == 1) {
-    SessionPresence sp = tx.GetSessionPresence(s->tenant_id, s->id);
-    if (sp.idle_due_at) {
-      sp.idle_due_at.reset();
-      tx.UpdateSessionPresence(s->tenant_id, s->id, sp);
-    }
-  }
+  OnVisitOpened(tx, *s);
   Event e;
   e.tenant_id = s->tenant_id;
   e.session_id = s->id;
@@ -45,73 +39,89 @@ void Saw(MemberPresence* p, const Report& r, Millis at) {
   if (r.seq) p->last_seq = r.seq;
 }
 
+// The settings of the session's application, read once and only when needed.
+class SettingsOf {
+ public:
+  SettingsOf(Tx& tx, const Session& s) : tx_(tx), s_(s) {}
+  const PresenceSettings& get() {
+    if (!settings_) settings_ = PresenceSettingsOf(tx_, s_.tenant_id, s_.application_id);
+    return *settings_;
+  }
+
+ private:
+  Tx& tx_;
+  const Session& s_;
+  std::optional<PresenceSettings> settings_;
+};
+
+// ExpireIfOverdue with the member's presence held in *p (and written here when it closes).
+bool Expire(Tx& tx, Session* s, Member* m, MemberPresence* p, SettingsOf* settings, Millis now) {
+  if (!m->open_visit_id || !presence::IsOverdue(*p, now)) return false;
+  const MemberPresence before = *p;
+  Millis at = before.last_seen_at.value_or(*before.due_at);
+  if (std::optional<Millis> last = tx.LastEventTime(s->tenant_id, m->id)) at = std::max(at, *last);
+  CloseVisit(tx, s, m, at, kReasonTimeout, p);
+  p->resumable_until = presence::ResumableUntil(before, settings->get(), *before.due_at);
+  tx.UpdateMemberPresence(s->tenant_id, m->id, *p);
+  return true;
+}
+
 }  // namespace
 
 PresenceSettings PresenceSettingsOf(Tx& tx, RowId tenant, RowId app) {
   return tx.GetPresenceSettings(tenant, app).value_or(PresenceSettings{});
 }
 
-void OnVisitOpened(Tx& tx, const Session& s, RowId member, PresenceSource source, Millis at) {
-  const PresenceSettings settings = PresenceSettingsOf(tx, s.tenant_id, s.application_id);
-  MemberPresence p = tx.GetMemberPresence(s.tenant_id, member);
-  p.source = source;
-  p.heartbeats = false;
-  p.last_seen_at = at;
-  p.resumable_until.reset();
-  p.due_at = presence::DueAt(p, settings);
-  tx.UpdateMemberPresence(s.tenant_id, member, p);
-  if (s.participant_count == 1) {
-    SessionPresence sp = tx.GetSessionPresence(s.tenant_id, s.id);
-    if (sp.idle_due_at) {
-      sp.idle_due_at.reset();
-      tx.UpdateSessionPresence(s.tenant_id, s.id, sp);
-    }
+void OnVisitOpened(Tx& tx, const Session& s) {
+  if (s.participant_count != 1) return;
+  SessionPresence sp = tx.GetSessionPresence(s.tenant_id, s.id);
+  if (sp.idle_due_at) {
+    sp.idle_due_at.reset();
+    tx.UpdateSessionPresence(s.tenant_id, s.id, sp);
   }
 }
 
-void OnVisitClosed(Tx& tx, const Session& s, RowId member, Millis at) {
-  MemberPresence p = tx.GetMemberPresence(s.tenant_id, member);
-  if (p.due_at || p.resumable_until) {
-    p.due_at.reset();
-    p.resumable_until.reset();
-    tx.UpdateMemberPresence(s.tenant_id, member, p);
-  }
-  if (s.participant_count == 0) {
-    SessionPresence sp = tx.GetSessionPresence(s.tenant_id, s.id);
-    const PresenceSettings settings = PresenceSettingsOf(tx, s.tenant_id, s.application_id);
-    std::optional<Millis> due = presence::IdleDueAt(sp, settings, 0, at);
-    if (due != sp.idle_due_at) {
-      sp.idle_due_at = due;
-      tx.UpdateSessionPresence(s.tenant_id, s.id, sp);
+void OnVisitClosed(Tx& tx, const Session& s, RowId member, Millis at, MemberPresence* presence) {
+  if (presence != nullptr) {
+    presence->due_at.reset();
+    presence->resumable_until.reset();
+  } else {
+    MemberPresence p = tx.GetMemberPresence(s.tenant_id, member);
+    if (p.due_at || p.resumable_until) {
+      p.due_at.reset();
+      p.resumable_until.reset();
+      tx.UpdateMemberPresence(s.tenant_id, member, p);
     }
+  }
+  if (s.participant_count != 0) return;
+  SessionPresence sp = tx.GetSessionPresence(s.tenant_id, s.id);
+  if (!sp.implicit) return;
+  const PresenceSettings settings = PresenceSettingsOf(tx, s.tenant_id, s.application_id);
+  std::optional<Millis> due = presence::IdleDueAt(sp, settings, 0, at);
+  if (due != sp.idle_due_at) {
+    sp.idle_due_at = due;
+    tx.UpdateSessionPresence(s.tenant_id, s.id, sp);
   }
 }
 
 bool ExpireIfOverdue(Tx& tx, Session* s, Member* m, Millis now) {
   if (!m->open_visit_id) return false;
-  const MemberPresence before = tx.GetMemberPresence(s->tenant_id, m->id);
-  if (!presence::IsOverdue(before, now)) return false;
-  const PresenceSettings settings = PresenceSettingsOf(tx, s->tenant_id, s->application_id);
-  Millis at = before.last_seen_at.value_or(*before.due_at);
-  if (std::optional<Millis> last = tx.LastEventTime(s->tenant_id, m->id)) at = std::max(at, *last);
-  CloseVisit(tx, s, m, at, kReasonTimeout);
-  MemberPresence after = tx.GetMemberPresence(s->tenant_id, m->id);
-  after.resumable_until = presence::ResumableUntil(before, settings, *before.due_at);
-  tx.UpdateMemberPresence(s->tenant_id, m->id, after);
-  return true;
+  MemberPresence p = tx.GetMemberPresence(s->tenant_id, m->id);
+  SettingsOf settings(tx, *s);
+  return Expire(tx, s, m, &p, &settings, now);
 }
 
 Result Arrive(Tx& tx, Session* s, Member* m, const Report& r) {
-  ExpireIfOverdue(tx, s, m, r.now);
   MemberPresence p = tx.GetMemberPresence(s->tenant_id, m->id);
+  SettingsOf settings(tx, *s);
+  Expire(tx, s, m, &p, &settings, r.now);
   Result out;
+  out.at = presence::ReportTime(p, r.now);
   if (presence::IsStale(p, r.seq)) {
     out.outcome = Outcome::kStale;
-    out.at = presence::ReportTime(p, r.now);
     out.visit = LatestVisit(tx, *m);
     return out;
   }
-  out.at = presence::ReportTime(p, r.now);
   if (m->open_visit_id) {
     out.outcome = Outcome::kOpen;
     out.visit = tx.GetVisit(s->tenant_id, *m->open_visit_id);
@@ -122,21 +132,22 @@ Result Arrive(Tx& tx, Session* s, Member* m, const Report& r) {
     out.visit = std::move(last);
   } else {
     bool opened = false;
-    out.visit = OpenVisit(tx, s, m, out.at, &opened, r.source);
+    out.visit = OpenVisit(tx, s, m, out.at, &opened);
     out.outcome = Outcome::kOpened;
+    p.source = r.source;
+    p.heartbeats = false;
   }
-  const PresenceSettings settings = PresenceSettingsOf(tx, s->tenant_id, s->application_id);
-  p = tx.GetMemberPresence(s->tenant_id, m->id);
   Saw(&p, r, out.at);
   p.resumable_until.reset();
-  p.due_at = presence::DueAt(p, settings);
+  p.due_at = presence::DueAt(p, settings.get());
   tx.UpdateMemberPresence(s->tenant_id, m->id, p);
   return out;
 }
 
 Result Depart(Tx& tx, Session* s, Member* m, const Report& r, const std::string& reason) {
-  ExpireIfOverdue(tx, s, m, r.now);
   MemberPresence p = tx.GetMemberPresence(s->tenant_id, m->id);
+  SettingsOf settings(tx, *s);
+  Expire(tx, s, m, &p, &settings, r.now);
   Result out;
   out.at = presence::ReportTime(p, r.now);
   if (presence::IsStale(p, r.seq)) {
@@ -145,12 +156,10 @@ Result Depart(Tx& tx, Session* s, Member* m, const Report& r, const std::string&
     return out;
   }
   if (m->open_visit_id) {
-    out.visit = CloseVisit(tx, s, m, out.at, reason);
-    out.outcome = Outcome::kClosed;
-    const PresenceSettings settings = PresenceSettingsOf(tx, s->tenant_id, s->application_id);
     const MemberPresence before = p;
-    p = tx.GetMemberPresence(s->tenant_id, m->id);
-    p.resumable_until = presence::ResumableUntil(before, settings, out.at);
+    out.visit = CloseVisit(tx, s, m, out.at, reason, &p);
+    out.outcome = Outcome::kClosed;
+    p.resumable_until = presence::ResumableUntil(before, settings.get(), out.at);
   } else {
     out.outcome = Outcome::kAbsent;
     out.visit = LatestVisit(tx, *m);
@@ -161,8 +170,9 @@ Result Depart(Tx& tx, Session* s, Member* m, const Report& r, const std::string&
 }
 
 Result Touch(Tx& tx, Session* s, Member* m, const Report& r, bool heartbeat) {
-  ExpireIfOverdue(tx, s, m, r.now);
   MemberPresence p = tx.GetMemberPresence(s->tenant_id, m->id);
+  SettingsOf settings(tx, *s);
+  Expire(tx, s, m, &p, &settings, r.now);
   Result out;
   out.at = presence::ReportTime(p, r.now);
   out.visit = LatestVisit(tx, *m);
@@ -174,7 +184,7 @@ Result Touch(Tx& tx, Session* s, Member* m, const Report& r, bool heartbeat) {
   Saw(&p, r, out.at);
   if (m->open_visit_id) {
     if (heartbeat && p.source != PresenceSource::kReplica) p.heartbeats = true;
-    p.due_at = presence::DueAt(p, PresenceSettingsOf(tx, s->tenant_id, s->application_id));
+    p.due_at = presence::DueAt(p, settings.get());
   }
   tx.UpdateMemberPresence(s->tenant_id, m->id, p);
   return out;

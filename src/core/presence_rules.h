@@ -26,14 +26,15 @@ struct Report {
 // The application's presence settings, or the defaults when it has none stored.
 PresenceSettings PresenceSettingsOf(Tx& tx, RowId tenant, RowId app);
 
-// Presence upkeep of rules::OpenVisit (core/service.h): a new visit of `member` opened at `at`
-// by `source`. Resets the member's presence for the visit (last seen `at`, due time) and clears
-// the session's idle due time. REQUIRES: s has the new participant_count.
-void OnVisitOpened(Tx& tx, const Session& s, RowId member, PresenceSource source, Millis at);
+// Presence upkeep of rules::OpenVisit (core/service.h) and of a continued visit: a session
+// that is no longer empty stops its idle window. REQUIRES: s has the new participant_count.
+void OnVisitOpened(Tx& tx, const Session& s);
 
-// Presence upkeep of rules::CloseVisit: the member's visit closed at `at`. Clears its due and
-// resumable times; starts the idle window of an implicit session left empty.
-void OnVisitClosed(Tx& tx, const Session& s, RowId member, Millis at);
+// Presence upkeep of rules::CloseVisit: the member's visit closed at `at`. Clears the member's
+// due and resumable times, in *presence when the caller holds it (and writes it), else in the
+// store; starts the idle window of an implicit session left empty. REQUIRES: s has the new
+// participant_count.
+void OnVisitClosed(Tx& tx, const Session& s, RowId member, Millis at, MemberPresence* presence);
 
 // If m's open visit is overdue at `now`, closes it as timed out: leave time = the last time
 // the participant was seen (never before the member's latest event), LEFT with reason TIMEOUT,

@@ -37,7 +37,7 @@ Status ApplyEach(Store& store, Clock& clock, const std::vector<T>& items, F fn) 
 
 StatusOr<Reaper::Pass> Reaper::RunOnce() {
   Pass pass;
-  for (;;) {
+  for (int round = 0; round < kMaxRounds; ++round) {
     const Millis now = clock_.Now();
     std::vector<DueMember> members;
     std::vector<DueSession> sessions;
@@ -55,9 +55,10 @@ StatusOr<Reaper::Pass> Reaper::RunOnce() {
     pass.sessions += static_cast<int64_t>(sessions.size());
     if (static_cast<int64_t>(members.size()) < batch_ &&
         static_cast<int64_t>(sessions.size()) < batch_) {
-      return pass;
+      break;
     }
   }
+  return pass;
 }
 
 }  // namespace rollcall

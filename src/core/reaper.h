@@ -29,8 +29,11 @@ class Reaper {
 
   // One pass at the clock's now: reads the due members and idle sessions (index scans, at most
   // `batch` each), applies each through Store::Write and waits for the commits; repeats while
-  // a batch came back full. Fails with the store's status.
+  // a batch came back full, at most kMaxRounds times (the next pass goes on). Fails with the
+  // store's status.
   StatusOr<Pass> RunOnce();
+
+  static constexpr int kMaxRounds = 20;
 
  private:
   Store& store_;

@@ -179,7 +179,7 @@ Member EnsureMember(Tx& tx, const Session& s, const Profile& profile,
   return std::move(*m);
 }
 
-Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened, PresenceSource source) {
+Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened) {
   if (m->open_visit_id) {
     std::optional<Visit> open = tx.GetVisit(s->tenant_id, *m->open_visit_id);
     if (!open) throw StoreFailure(Code::kInternal, "member's open visit is missing");
@@ -207,12 +207,13 @@ Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened, Presenc
   e.name = "JOINED";
   e.at = now;
   tx.InsertEvent(&e);
-  OnVisitOpened(tx, *s, m->id, source, now);
+  OnVisitOpened(tx, *s);
   *opened = true;
   return visit;
 }
 
-Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& reason) {
+Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& reason,
+                 MemberPresence* presence) {
   std::optional<Visit> open = tx.GetVisit(s->tenant_id, *m->open_visit_id);
   if (!open) throw StoreFailure(Code::kInternal, "member's open visit is missing");
   open->deleted_at = std::max(at, open->created_at);
@@ -230,7 +231,7 @@ Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& re
   e.at = *open->deleted_at;
   e.reason = reason;
   tx.InsertEvent(&e);
-  OnVisitClosed(tx, *s, m->id, *open->deleted_at);
+  OnVisitClosed(tx, *s, m->id, *open->deleted_at, presence);
   return std::move(*open);
 }
 
@@ -508,7 +509,7 @@ void Service::Enter(const Application& app, std::string session_uuid, EnterReque
                                        attributes, initial, now);
         VisitView view;
         rules::Result r = rules::Arrive(tx, &*s, &m, rules::Report{now, req.seq});
-        if (!r.visit) return Status(Code::kSessionEnded, "the session has ended; start a new one");
+        if (!r.visit) return Status::Internal("the participant's visit is missing");
         view.created = r.outcome == rules::Outcome::kOpened;
         view.row = VisitRow{std::move(*r.visit), std::move(p)};
         view.session = std::move(*s);

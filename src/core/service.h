@@ -208,18 +208,18 @@ Member EnsureMember(Tx& tx, const Session& s, const Profile& profile,
                     const std::optional<std::string>& attributes_json, const MemberIvs& initial,
                     Millis now);
 
-// Opens a visit of `m` at `now` (JOINED event, counts maintained, presence reset for the new
-// visit as reported by `source`) unless one is open. Returns the open visit; *opened tells
-// whether it was opened by this call. Reports of participants go through rules::Arrive
-// (core/presence_rules.h), which calls this.
-Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened,
-                PresenceSource source = PresenceSource::kServer);
+// Opens a visit of `m` at `now` (JOINED event, counts maintained) unless one is open. Returns
+// the open visit; *opened tells whether it was opened by this call. Every report of a
+// participant goes through rules::Arrive (core/presence_rules.h), which calls this and sets the
+// member's presence for the visit.
+Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened);
 
 // Closes m's open visit at max(at, its enter time): stops its replications and publishing
 // (stage rules), LEFT
-// event with `reason`, counts maintained, presence upkept (an implicit session left empty starts
-// its idle window). REQUIRES: m->open_visit_id.
-Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& reason);
+// event with `reason`, counts maintained, presence upkept (rules::OnVisitClosed: `presence` is
+// the member's presence when the caller holds it). REQUIRES: m->open_visit_id.
+Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& reason,
+                 MemberPresence* presence = nullptr);
 
 }  // namespace rules
 

@@ -758,8 +758,8 @@ void StageService::StartParticipantReplication(const Tenant& t, ReplicationReque
         replica.member = rules::EnsureMember(tx, dst_session, source->profile, req.participant_id,
                                              attributes, replica.ivs, now);
         tx.UpdateMemberIvs(t.id, replica.member.id, replica.ivs);
-        bool opened = false;
-        rules::OpenVisit(tx, &dst_session, &replica.member, now, &opened, PresenceSource::kReplica);
+        rules::Arrive(tx, &dst_session, &replica.member,
+                      rules::Report{now, std::nullopt, PresenceSource::kReplica});
         if (source->ivs.publishing) {
           rules::StartPublishingIn(tx, dst.value(), dst_session, &replica, now);
         }
