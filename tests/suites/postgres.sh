@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The PostgreSQL suite: starts a throwaway cluster on 127.0.0.1 (scripts/pg-cluster), runs
 # against it the Store contract tests (the PostgreSQL instances of every tests/*contract_test
-# binary), the In-Stream and IVS API suites (when present), the two-node test and the outage
+# binary), the In-Stream, IVS and presence suites (when present), the two-node test and the outage
 # test, each on a database of its own, and removes the cluster even on failure; then the
 # failover test on a primary and standby of its own.
 # Usage: tests/suites/postgres.sh BUILD_DIR
@@ -35,7 +35,7 @@ for t in "$BUILD"/tests/*contract_test; do
   step "$name" env ROLLCALL_TEST_PG_URL="$(db "$name")" "$t" --gtest_brief=1 \
     --gtest_filter='*/postgres'
 done
-for suite in api ivs; do
+for suite in api ivs presence; do
   if [ -f "tests/suites/$suite.sh" ]; then
     step "$suite-suite" env ROLLCALL_TEST_DATABASE="$(db "$suite")" bash "tests/suites/$suite.sh" "$BUILD"
   fi
