@@ -34,7 +34,8 @@ struct EnterRequest {
   std::string nickname;
   std::optional<std::string> profile_image_url;
   std::optional<Attributes> attributes;
-  std::optional<int64_t> seq;  // the client's sequence number (docs/presence.md), if sent
+  // The client's sequence number of this report (docs/presence.md), if it sent one.
+  std::optional<int64_t> seq = std::nullopt;
 };
 
 // A visit as both faces render it: with its participant and session.

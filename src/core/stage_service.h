@@ -110,7 +110,8 @@ struct JoinRequest {
   std::optional<std::string> browser_name, browser_version, os_name, os_version, sdk_version,
       isp_name;
   std::optional<ParticipantProtocol> protocol;
-  std::optional<int64_t> seq;  // the client's sequence number (docs/presence.md), if sent
+  // The client's sequence number of this report (docs/presence.md), if it sent one.
+  std::optional<int64_t> seq = std::nullopt;
 };
 
 struct AccessKeyOwner {
