@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The sanitizer build (build/asan: clang, ASan + LSan + UBSan, see scripts/asan-build): every
 # unit and store test, each libFuzzer target over its committed corpus, and real
-# `rollcall serve` runs (limits, slow clients, SIGTERM, SIGKILL rounds, backup, credentials)
-# whose every exit is checked for leaks and sanitizer reports. $1 (the release build) is not
+# `rollcall serve` runs (limits, slow clients, SIGTERM, SIGKILL rounds, backup, credentials:
+# the last also authenticates with boto3 against the sanitized server, sealed secret access
+# keys and all) whose every exit is checked for leaks and sanitizer reports. $1 (the release build) is not
 # used: this suite builds its own tree.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
