@@ -93,7 +93,7 @@ Status CreateFixture(Tx& tx, World& w) {
   s.tenant_id = t.id;
   s.application_id = a.id;
   s.uuid = kSessionUuid;
-  s.stage_session_id = "st-fuzzsession001";
+  s.stage_session_id = "st-fuzzsession01";
   tx.InsertSession(&s);
   a.active_session_id = s.id;
   tx.UpdateApplication(a);

@@ -104,14 +104,18 @@ def main():
         'ivs_create_token': ivs('CreateParticipantToken', {'stageArn': STAGE_ARN, 'userId': 'u1',
                                                            'attributes': {'k': 'v'}}),
         'ivs_list_participants': ivs('ListParticipants', {
-            'stageArn': STAGE_ARN, 'sessionId': 'st-fuzzsession001', 'maxResults': 1,
+            'stageArn': STAGE_ARN, 'sessionId': 'st-fuzzsession01', 'maxResults': 1,
             'filterByState': 'CONNECTED'}),
         'ivs_list_participants_token': ivs('ListParticipants', {
-            'stageArn': STAGE_ARN, 'sessionId': 'st-fuzzsession001', 'nextToken': 'AAAA-_=='}),
+            'stageArn': STAGE_ARN, 'sessionId': 'st-fuzzsession01', 'nextToken': 'AAAA-_=='}),
         'ivs_list_events': ivs('ListParticipantEvents', {
-            'stageArn': STAGE_ARN, 'sessionId': 'st-fuzzsession001', 'participantId': 'p1'}),
+            'stageArn': STAGE_ARN, 'sessionId': 'st-fuzzsession01', 'participantId': 'p1'}),
+        'ivs_get_participant': ivs('GetParticipant', {
+            'stageArn': STAGE_ARN, 'sessionId': 'st-fuzzsession01', 'participantId': 'fuzzpart0001'}),
+        'ivs_disconnect': ivs('DisconnectParticipant', {
+            'stageArn': STAGE_ARN, 'participantId': 'fuzzpart0001', 'reason': 'fuzz'}),
         'ivs_get_session': ivs('GetStageSession', {'stageArn': STAGE_ARN,
-                                                   'sessionId': 'st-fuzzsession001'}),
+                                                   'sessionId': 'st-fuzzsession01'}),
         'ivs_list_sessions': ivs('ListStageSessions', {'stageArn': STAGE_ARN}),
         'ivs_storage': ivs('CreateStorageConfiguration', {'s3': {'bucketName': 'bucket-1'}}),
         'ivs_not_implemented': ivs('CreateEncoderConfiguration', {}),
