@@ -136,6 +136,7 @@ def main():
         'stage_no_token': presence('join', None, {}),
     }
     http['stage_join_publish_pipelined'] = http['stage_join'] + http['stage_publish'] + http['stage_leave']
+    http['stage_join_then_get_participant'] = http['stage_join'] + http['ivs_get_participant']
     for name, data in http.items():
         with open(os.path.join(OUT, 'http_request_fuzzer', name), 'wb') as f:
             f.write(data)
