@@ -1,6 +1,7 @@
 // libFuzzer target: participant tokens (ivs/jwt.h and the claims of core/participant_token.h).
-// The input as a token is parsed and verified, and claims that parse survive ClaimsToJson. The input as a payload must survive the round trip
-// SignJwt -> ParseJwt (same key id and payload) and verify with its secret only.
+// The input as a token is parsed and verified, and claims that parse survive ClaimsToJson. The
+// input as a payload must survive the round trip SignJwt -> ParseJwt (same key id and payload) and
+// verify with its secret only.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

@@ -77,7 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<std::string> names{"host", "x-amz-date"};
   SignedRequest req{"POST", path, query, &signed_headers, body};
   const std::string scope = "20261118/us-east-1/ivs/aws4_request";
-  const std::string canonical = sigv4::CanonicalRequest(req, names, rollcall::HexEncode(rollcall::Sha256(body)));
+  const std::string canonical =
+      sigv4::CanonicalRequest(req, names, rollcall::HexEncode(rollcall::Sha256(body)));
   const std::string signature =
       sigv4::Signature(sigv4::SigningKey(kSecret, "20261118", "us-east-1", "ivs"),
                        sigv4::StringToSign(amz_date, scope, canonical));

@@ -5,7 +5,8 @@ flooding tenant does not starve a quiet one (the quiet tenant's p99 stays low). 
 face: boto3 sees ThrottlingException once an access key's bucket is empty, and a participant
 token on /v1/stage/* gets the In-Stream 429 with Retry-After.
 
-Usage: ratelimit.py [--flood-seconds S] [--flooders N]   (defaults 4 and 4)
+Usage: ratelimit.py [--flood-seconds S] [--flooders N] [--only instream|ivs|noisy]
+       (defaults 4 and 4; all tests)
 """
 
 import argparse
@@ -217,9 +218,11 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--flood-seconds", type=float, default=4)
     p.add_argument("--flooders", type=int, default=4)
+    p.add_argument("--only", choices=["instream", "ivs", "noisy"], default=None)
     ARGS = p.parse_args()
-    return harness.main([test_limit_and_retry_after, test_ivs_access_keys_and_participant_tokens,
-                         test_noisy_tenant_does_not_starve_another])
+    tests = {"instream": test_limit_and_retry_after, "ivs": test_ivs_access_keys_and_participant_tokens,
+             "noisy": test_noisy_tenant_does_not_starve_another}
+    return harness.main([t for name, t in tests.items() if ARGS.only in (None, name)])
 
 
 if __name__ == "__main__":

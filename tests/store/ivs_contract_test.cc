@@ -156,10 +156,11 @@ TEST_P(IvsContract, SecretAccessKeysSealedAtRest) {
   service_->set_secret_box(&box);
   TenantCredentials c = MakeTenant();
   std::optional<AccessKey> stored;
-  ASSERT_TRUE(store_->Read([&](Tx& tx) {
-                      stored = tx.FindAccessKey(c.access_key.access_key_id);
-                      return Status::Ok();
-                    })
+  ASSERT_TRUE(store_
+                  ->Read([&](Tx& tx) {
+                    stored = tx.FindAccessKey(c.access_key.access_key_id);
+                    return Status::Ok();
+                  })
                   .ok());
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->secret_access_key.find(c.access_key.secret_access_key), std::string::npos);
