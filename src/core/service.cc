@@ -258,22 +258,6 @@ constexpr std::string_view kSealedPrefix = "sealed1:";
 
 bool IsSealed(std::string_view stored) { return stored.rfind(kSealedPrefix, 0) == 0; }
 
-std::optional<std::string> HexDecode(std::string_view hex) {
-  auto digit = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string Service::StoredSecret(const AccessKey& k) const {
