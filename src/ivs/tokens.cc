@@ -3,6 +3,7 @@
 #include <boost/algorithm/string/predicate.hpp>
 
 #include "core/participant_token.h"
+#include "core/rate_limiter.h"
 #include "http/instream.h"
 #include "ivs/ivs_http.h"
 #include "ivs/ivs_model.h"
@@ -73,7 +74,8 @@ struct Holder {
   TokenClaims claims;
 };
 
-// The verified claims of "Authorization: Bearer <participant token>".
+// The verified claims of "Authorization: Bearer <participant token>", after taking one request
+// of the token's rate limit.
 StatusOr<Holder> VerifiedToken(StageService& stages, const http::Request& req) {
   const std::string* auth = req.Header("authorization");
   constexpr std::string_view kBearer = "bearer ";  // the scheme is case-insensitive
@@ -90,6 +92,9 @@ StatusOr<Holder> VerifiedToken(StageService& stages, const http::Request& req) {
   }
   StatusOr<TokenClaims> claims = ClaimsFromJson(jwt->payload);
   if (!claims.ok()) return claims.status();
+  Status admitted =
+      stages.Admit(ParticipantTokenCredential(key->tenant_id, claims->participant_id));
+  if (!admitted.ok()) return admitted;
   return Holder{key->tenant_id, std::move(claims.value())};
 }
 
