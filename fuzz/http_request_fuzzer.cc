@@ -1,12 +1,15 @@
 // libFuzzer target: the HTTP request path as a whole. Each input is raw bytes sent over a
 // loopback connection to the real server stack (http::Server with its limits and timeouts,
-// Beast's parser, the router, the In-Stream handlers, Service, the SQLite store), as a client
-// would: one or more pipelined requests, then end of input. Beyond the sanitizers, a 500
-// answer to any input is a finding: every bad input must get a 4xx.
+// Beast's parser, the router, the In-Stream and IVS handlers, SigV4, participant tokens,
+// Service, the SQLite store), as a client would: one or more pipelined requests, then end of
+// input. Beyond the sanitizers, a 500 answer to any input is a finding: every bad input must
+// get a 4xx.
 //
 // The seed corpus (fuzz/corpus/http_request_fuzzer/) uses the fixed credentials below, which
 // the target puts back before every input (an input may rotate the key, end the session or
-// delete the application).
+// delete the application). The clock stands still at kNow, so the corpus's SigV4 signatures
+// (X-Amz-Date 20261118T080000Z) and participant tokens stay valid; the access key's secret is
+// stored sealed, as serve stores it. tests/fuzz/sign_corpus.py writes the signed inputs.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -24,6 +27,7 @@
 
 #include "core/crypto.h"
 #include "core/rate_limiter.h"
+#include "core/secret_box.h"
 #include "core/service.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -36,10 +40,17 @@ constexpr char kApiKey[] = "0f0f0f0f-0000-4000-8000-00000000a11e";
 constexpr char kAdminToken[] = "rca_fuzz-admin-token";
 constexpr char kAppUuid[] = "a0000000-0000-4000-8000-000000000001";
 constexpr char kSessionUuid[] = "5e000000-0000-4000-8000-000000000001";
+constexpr char kAccessKeyId[] = "AKIAFUZZFUZZFUZZFUZZ";
+constexpr char kSecretAccessKey[] = "fuzzsecretfuzzsecretfuzzsecretfuzzsecret";
+constexpr char kTenantKeyId[] = "f0f0f0f0f0f0f0f0";
+constexpr char kTenantKeySecret[] = "fuzz-tenant-key-secret-32-bytes!";
+constexpr char kKeyEncryptionKey[] = "fuzz-key-encryption-key-32-bytes";
+constexpr Millis kNow = 1794988800000;  // 2026-11-18T08:00:00Z
 
 struct World {
   std::unique_ptr<Store> store;
-  SystemClock clock;
+  ManualClock clock{kNow};
+  SecretBox box{kKeyEncryptionKey};
   std::unique_ptr<Service> service;
   std::unique_ptr<RateLimiter> limiter;
   std::unique_ptr<http::Api> api;
@@ -82,10 +93,11 @@ Status CreateFixture(Tx& tx, World& w) {
   s.tenant_id = t.id;
   s.application_id = a.id;
   s.uuid = kSessionUuid;
-  s.stage_session_id = "st-fuzzsession001";
+  s.stage_session_id = "st-fuzzsession01";
   tx.InsertSession(&s);
   a.active_session_id = s.id;
   tx.UpdateApplication(a);
+  tx.InsertTenantKey(TenantKey{t.id, kTenantKeyId, kTenantKeySecret, kNow});
   w.tenant = t.id;
   w.app = a.id;
   w.session = s.id;
@@ -138,6 +150,16 @@ void Start() {
   w->store = std::move(store.value());
   Check(w->store->WriteAndWait([w](Tx& tx) { return CreateFixture(tx, *w); }), "fixture");
   w->service = std::make_unique<Service>(w->store.get(), &w->clock, "us-east-1");
+  w->service->set_secret_box(&w->box);
+  // The access key goes in as a row written before secrets were sealed, and is sealed the
+  // way serve seals such rows at start.
+  Check(w->store->WriteAndWait([w](Tx& tx) {
+    tx.InsertAccessKey(AccessKey{kAccessKeyId, w->tenant, kSecretAccessKey, kNow});
+    return Status::Ok();
+  }),
+        "access key");
+  StatusOr<int64_t> sealed = w->service->SealStoredSecrets("the fuzzer's key");
+  if (!sealed.ok() || sealed.value() != 1) Die("the access key was not sealed");
   // Generous: the limiter's path runs, but inputs are not refused for their number.
   w->limiter = std::make_unique<RateLimiter>(RateLimit{1e6, 1e6}, &w->clock);
   w->service->set_rate_limiter(w->limiter.get());

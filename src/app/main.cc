@@ -17,9 +17,11 @@
 #include "core/ids.h"
 #include "core/rate_limiter.h"
 #include "core/reaper.h"
+#include "core/secret_box.h"
 #include "core/service.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "store/key_file.h"
 #include "store/store.h"
 
 namespace rollcall {
@@ -44,6 +46,23 @@ StatusOr<std::unique_ptr<Store>> Open(const Options& o) {
   StoreOptions so;
   so.pool = o.pool;
   return OpenStore(o.database, so);
+}
+
+// Loads (or at first start creates) the key file, seals secrets with it from now on, and seals
+// the access keys still stored in plaintext. A key file that does not open the stored secrets:
+// kInvalidArgument, and the caller stops.
+StatusOr<std::unique_ptr<SecretBox>> UseKeyFile(Service& service, const Options& o) {
+  StatusOr<std::string> key = LoadOrCreateKeyFile(o.key_file);
+  if (!key.ok()) return key.status();
+  auto box = std::make_unique<SecretBox>(std::move(key.value()));
+  service.set_secret_box(box.get());
+  StatusOr<int64_t> sealed = service.SealStoredSecrets(o.key_file);
+  if (!sealed.ok()) return sealed.status();
+  if (sealed.value() > 0) {
+    std::cerr << "rollcall: sealed " << sealed.value()
+              << " secret access key(s) stored in plaintext with " << o.key_file << std::endl;
+  }
+  return box;
 }
 
 json::object CredentialsJson(const TenantCredentials& c) {
@@ -145,6 +164,8 @@ int Serve(const Options& o) {
   if (!store.ok()) return Fail(store.status());
   SystemClock clock;
   Service service(store.value().get(), &clock, o.region);
+  StatusOr<std::unique_ptr<SecretBox>> box = UseKeyFile(service, o);
+  if (!box.ok()) return Fail(box.status());
   RateLimiter limiter(RateLimit{o.rate_limit, o.rate_burst}, &clock);
   if (limiter.enabled()) service.set_rate_limiter(&limiter);
   http::Api api(&service);
@@ -195,6 +216,15 @@ int Main(int argc, char** argv) {
   if (!store.ok()) return Fail(store.status());
   SystemClock clock;
   Service service(store.value().get(), &clock, o.region);
+  std::unique_ptr<SecretBox> box;
+  if (o.command == "migrate" || o.command == "tenant-create") {
+    StatusOr<std::unique_ptr<SecretBox>> opened = UseKeyFile(service, o);
+    if (!opened.ok()) {
+      store.value()->Close();
+      return Fail(opened.status());
+    }
+    box = std::move(opened.value());
+  }
   int rc = 0;
   if (o.command == "migrate") {
     std::cout << "rollcall: schema is up to date in " << RedactedUrl(o.database) << "\n";

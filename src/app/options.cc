@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 namespace rollcall {
@@ -16,12 +17,14 @@ constexpr char kUsage[] =
     "Usage:\n"
     "  rollcall serve   [--listen 127.0.0.1:8080] [--database URL] [--region us-east-1]\n"
     "                   [--threads N] [--pool N] [--bootstrap-file var/bootstrap.json] [--quiet]\n"
+    "                   [--key-file FILE]\n"
     "                   [--rate-limit R] [--rate-burst B] [--max-connections N]\n"
     "                   [--header-timeout S] [--body-timeout S] [--idle-timeout S]\n"
     "                   [--reaper-interval-ms 500]\n"
-    "  rollcall tenant create --name NAME [--database URL]   # prints JSON credentials, once\n"
+    "  rollcall tenant create --name NAME [--database URL] [--key-file FILE]\n"
+    "                                                        # prints JSON credentials, once\n"
     "  rollcall tenant list   [--database URL]\n"
-    "  rollcall migrate [--database URL]                      # schema up to date, then exit\n"
+    "  rollcall migrate [--database URL] [--key-file FILE]    # schema up to date, then exit\n"
     "  rollcall backup --to FILE [--database URL]             # online copy of a SQLite store\n"
     "  rollcall --help | --version\n"
     "\n"
@@ -44,6 +47,7 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
   if (const char* v = std::getenv("ROLLCALL_LISTEN")) o.listen = v;
   if (const char* v = std::getenv("ROLLCALL_DATABASE")) o.database = v;
   if (const char* v = std::getenv("ROLLCALL_REGION")) o.region = v;
+  if (const char* v = std::getenv("ROLLCALL_KEY_FILE")) o.key_file = v;
 
   po::options_description flags;
   flags.add_options()("help,h", "print this help")("version", "print the version")(
@@ -53,6 +57,10 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
       "threads", po::value(&o.threads), "I/O threads (default: one per core)")(
       "pool", po::value(&o.pool), "PostgreSQL connections per process (default 8)")(
       "name", po::value(&o.tenant_name), "tenant name, for tenant create")(
+      "key-file", po::value(&o.key_file),
+      "key that encrypts the secret access keys in the database; created (mode 0600) when "
+      "missing; every process sharing a database needs the same file (default: beside the "
+      "SQLite file, PATH.key, or var/rollcall.key)")(
       "bootstrap-file", po::value(&o.bootstrap_file),
       "where serve writes the first credentials on an empty store")(
       "quiet", "no per-request log lines")(
@@ -136,6 +144,15 @@ StatusOr<Options> ParseOptions(int argc, char** argv) {
   if (o.pool < 2 || o.pool > 1000) return Status::Invalid("--pool must be 2..1000");
   if (o.reaper_interval_ms < 10 || o.reaper_interval_ms > 60000) {
     return Status::Invalid("--reaper-interval-ms must be 10..60000");
+  }
+  if (o.key_file.empty()) {
+    constexpr std::string_view kSqlite = "sqlite:";
+    if (o.database.rfind(kSqlite, 0) == 0 && o.database.size() > kSqlite.size()) {
+      o.key_file =
+          std::filesystem::path(o.database.substr(kSqlite.size())).replace_extension(".key");
+    } else {
+      o.key_file = "var/rollcall.key";
+    }
   }
   return o;
 }

@@ -18,6 +18,10 @@ struct Options {
   int pool = 8;            // PostgreSQL connections per process
   std::string tenant_name;
   std::string bootstrap_file = "var/bootstrap.json";
+  // The key-encryption key of secret access keys (store/key_file.h). Default: beside a SQLite
+  // file with the extension .key (sqlite:var/rollcall.db -> var/rollcall.key), otherwise
+  // var/rollcall.key. Every process sharing a database must use the same key.
+  std::string key_file;
   bool log_requests = true;
   int reaper_interval_ms = 500;  // how often serve closes timed-out visits and idle sessions
   // serve: transport limits (see http::ServerOptions) and the per-credential rate limit.

@@ -1,6 +1,7 @@
 #ifndef ROLLCALL_CORE_CRYPTO_H_
 #define ROLLCALL_CORE_CRYPTO_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,8 @@ std::string HmacSha256(std::string_view key, std::string_view data);
 // n cryptographically strong random bytes. Aborts if the CSPRNG fails (a bug of the host).
 std::string RandomBytes(size_t n);
 std::string HexEncode(std::string_view raw);
+// The bytes of lower-case hex text (as HexEncode writes it); anything else: nullopt.
+std::optional<std::string> HexDecode(std::string_view hex);
 // Compares in time independent of where the inputs differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

@@ -18,6 +18,10 @@ std::string AccessKeyCredential(std::string_view access_key_id) {
   return "access:" + std::string(access_key_id);
 }
 
+std::string ParticipantTokenCredential(int64_t tenant_id, std::string_view participant_id) {
+  return "token:" + std::to_string(tenant_id) + ":" + std::string(participant_id);
+}
+
 RateLimiter::RateLimiter(RateLimit limit, Clock* clock)
     : per_second_(limit.per_second),
       burst_(limit.burst > 0 ? limit.burst : std::max(1.0, limit.per_second)),

@@ -23,6 +23,8 @@ struct RateLimit {
 std::string ApiKeyCredential(std::string_view application_uuid);
 std::string AdminCredential(std::string_view account_id);
 std::string AccessKeyCredential(std::string_view access_key_id);
+// A participant token, named by its tenant and participant id (unique per token).
+std::string ParticipantTokenCredential(int64_t tenant_id, std::string_view participant_id);
 
 // Token buckets, one per credential: a bucket holds up to `burst` tokens, refills at
 // `per_second`, and every admitted request takes one. Credentials never contend with each

@@ -257,7 +257,58 @@ StatusOr<Tenant> Service::AuthenticateAdmin(std::string_view token) {
 
 namespace {
 
-TenantCredentials InsertTenant(Tx& tx, const std::string& name, Millis now, bool* taken) {
+// A sealed secret as stored in the text column: this prefix, then the SecretBox output in
+// hex. Plaintext secrets (40 characters of [A-Za-z0-9+/]) never contain ':'.
+constexpr std::string_view kSealedPrefix = "sealed1:";
+
+bool IsSealed(std::string_view stored) { return stored.rfind(kSealedPrefix, 0) == 0; }
+
+}  // namespace
+
+std::string Service::StoredSecret(const AccessKey& k) const {
+  if (box_ == nullptr) return k.secret_access_key;
+  return std::string(kSealedPrefix) + HexEncode(box_->Seal(k.secret_access_key, k.access_key_id));
+}
+
+StatusOr<std::string> Service::OpenAccessKeySecret(const AccessKey& stored) const {
+  if (!IsSealed(stored.secret_access_key)) return stored.secret_access_key;
+  const Status bad = Status::Internal("the secret of access key " + stored.access_key_id +
+                                      " does not open with the key file");
+  if (box_ == nullptr) return bad;
+  std::optional<std::string> raw =
+      HexDecode(std::string_view(stored.secret_access_key).substr(kSealedPrefix.size()));
+  if (!raw) return bad;
+  StatusOr<std::string> plain = box_->Open(*raw, stored.access_key_id);
+  if (!plain.ok()) return bad;
+  return plain;
+}
+
+StatusOr<int64_t> Service::SealStoredSecrets(const std::string& key_source) {
+  if (box_ == nullptr) return Status::Internal("no key-encryption key is set");
+  auto sealed = std::make_shared<int64_t>(0);
+  Status s = store_.WriteAndWait([this, sealed, &key_source](Tx& tx) {
+    for (const AccessKey& k : tx.ListAccessKeys()) {
+      if (IsSealed(k.secret_access_key)) {
+        if (!OpenAccessKeySecret(k).ok()) {
+          return Status::Invalid("the key file " + key_source +
+                                 " does not open the secret access keys in the database (access "
+                                 "key " +
+                                 k.access_key_id +
+                                 "): start with the key file they were sealed with (--key-file)");
+        }
+        continue;
+      }
+      tx.UpdateAccessKeySecret(k.access_key_id, StoredSecret(k));
+      ++*sealed;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return *sealed;
+}
+
+TenantCredentials Service::InsertTenant(Tx& tx, const std::string& name, Millis now,
+                                        bool* taken) const {
   TenantCredentials c;
   c.tenant.name = name;
   c.tenant.account_id = NewAccountId();
@@ -266,12 +317,12 @@ TenantCredentials InsertTenant(Tx& tx, const std::string& name, Millis now, bool
   *taken = !tx.InsertTenant(&c.tenant, Sha256(c.admin_token));
   if (*taken) return c;
   c.access_key = AccessKey{NewAccessKeyId(), c.tenant.id, NewSecretAccessKey(), now};
-  tx.InsertAccessKey(c.access_key);
+  AccessKey stored = c.access_key;
+  stored.secret_access_key = StoredSecret(c.access_key);
+  tx.InsertAccessKey(stored);
   tx.InsertTenantKey(NewTenantKey(c.tenant.id, now));
   return c;
 }
-
-}  // namespace
 
 StatusOr<TenantCredentials> Service::CreateTenant(const std::string& name) {
   Status v = CheckText("name", name, 1, 128, false);

@@ -13,6 +13,7 @@
 #include "core/presence_rules.h"
 #include "core/rate_limiter.h"
 #include "core/search.h"
+#include "core/secret_box.h"
 #include "core/stage.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -103,6 +104,19 @@ class Service {
     return limiter_ != nullptr ? limiter_->Admit(credential) : Status::Ok();
   }
 
+  // Seals secret access keys at rest with `box` from now on (new keys are stored sealed, stored
+  // ones are opened with it). Without a box (unit tests) secrets are stored as given.
+  // REQUIRES: box outlives the service; set before serving.
+  void set_secret_box(const SecretBox* box) { box_ = box; }
+  // The usable secret of a stored access key row: opened when sealed. A sealed secret that
+  // does not open (another key file, a tampered row): kInternal.
+  StatusOr<std::string> OpenAccessKeySecret(const AccessKey& stored) const;
+  // Run at start, after set_secret_box: in one transaction, checks that every sealed secret
+  // opens with the box (else kInvalidArgument naming `key_source` as the likely wrong key
+  // file) and seals in place every secret stored in plaintext (rows written before secrets
+  // were sealed). Returns the number of rows sealed. REQUIRES: a box is set.
+  StatusOr<int64_t> SealStoredSecrets(const std::string& key_source);
+
   // Credentials. Unknown or revoked: kUnauthenticated.
   StatusOr<Application> AuthenticateApiKey(std::string_view api_key);
   StatusOr<Tenant> AuthenticateAdmin(std::string_view token);
@@ -160,11 +174,17 @@ class Service {
   Status ReportIn(Tx& tx, RowId tenant, RowId app_id, const std::string& session_uuid,
                   const std::string& participant_id, std::optional<VisitView>* out,
                   const std::function<rules::Result(Session*, Member*)>& report);
+  // c's tenant, admin token and access key (its secret sealed when a box is set), inserted
+  // in tx. *taken: the name exists, nothing inserted.
+  TenantCredentials InsertTenant(Tx& tx, const std::string& name, Millis now, bool* taken) const;
+  // The secret as stored: sealed to the access key id when a box is set.
+  std::string StoredSecret(const AccessKey& k) const;
 
   Store& store_;
   Clock& clock_;
   const std::string region_;
   RateLimiter* limiter_ = nullptr;
+  const SecretBox* box_ = nullptr;
 };
 
 // Pure rules of presence, used inside write transactions (unit-tested directly). Both faces

@@ -250,6 +250,9 @@ StatusOr<AccessKeyOwner> StageService::FindAccessKey(std::string_view access_key
     if (!k) return unknown;
     std::optional<Tenant> t = tx.GetTenant(k->tenant_id);
     if (!t) return unknown;
+    StatusOr<std::string> secret = service_.OpenAccessKeySecret(*k);
+    if (!secret.ok()) return secret.status();
+    k->secret_access_key = std::move(secret.value());
     *out = AccessKeyOwner{std::move(*k), std::move(*t)};
     return Status::Ok();
   });

@@ -132,7 +132,11 @@ class StageService {
   std::string StageArnOf(const Tenant& t, const Application& app) const;
   std::string StorageArnOf(const Tenant& t, std::string_view config_id) const;
 
-  // Credentials. Unknown access key or key id: kUnauthenticated. Tenant keys are cached.
+  // The rate limit of Service::Admit, for the IVS face's credentials.
+  Status Admit(std::string_view credential) { return service_.Admit(credential); }
+
+  // Credentials. Unknown access key or key id: kUnauthenticated. The access key's secret is
+  // returned opened (Service::OpenAccessKeySecret). Tenant keys are cached.
   StatusOr<AccessKeyOwner> FindAccessKey(std::string_view access_key_id);
   StatusOr<TenantKey> TenantKeyOf(RowId tenant);
   StatusOr<TenantKey> FindTenantKey(std::string_view key_id);

@@ -77,7 +77,11 @@ http::Response IvsErrorResponse(IvsErrorType type, std::string_view message,
 }
 
 http::Response IvsErrorResponse(const Status& status, std::string_view request_id) {
-  return IvsErrorResponse(IvsErrorFor(status.code()), status.message(), request_id);
+  http::Response r = IvsErrorResponse(IvsErrorFor(status.code()), status.message(), request_id);
+  if (status.retry_after_ms() > 0) {  // whole seconds, rounded up
+    r.headers.emplace_back("Retry-After", std::to_string((status.retry_after_ms() + 999) / 1000));
+  }
+  return r;
 }
 
 }  // namespace rollcall::ivs

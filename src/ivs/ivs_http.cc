@@ -3,6 +3,7 @@
 #include <boost/url/decode_view.hpp>
 
 #include "core/ids.h"
+#include "core/rate_limiter.h"
 #include "ivs/cursor.h"
 #include "ivs/ivs_model.h"
 #include "ivs/sigv4.h"
@@ -20,7 +21,8 @@ http::Response WithRequestId(http::Response r, const std::string& request_id) {
   return r;
 }
 
-// Authenticates the request's SigV4 signature; on failure returns the error response.
+// Authenticates the request's SigV4 signature, then takes one request of the access key's rate
+// limit; on failure returns the error response.
 std::optional<http::Response> Authenticate(StageService& stages, const http::Request& req,
                                            Tenant* tenant) {
   Status lookup_failure;
@@ -39,6 +41,8 @@ std::optional<http::Response> Authenticate(StageService& stages, const http::Req
   SigV4Result r = ivs::Authenticate(signed_request, lookup, stages.Now(), &access_key_id);
   if (!lookup_failure.ok()) return IvsErrorResponse(lookup_failure, req.request_id);
   if (!r.ok()) return IvsErrorResponse(IvsErrorFor(r.error), r.message, req.request_id);
+  Status admitted = stages.Admit(AccessKeyCredential(access_key_id));
+  if (!admitted.ok()) return IvsErrorResponse(admitted, req.request_id);
   *tenant = std::move(owner->tenant);
   return std::nullopt;
 }

@@ -112,8 +112,9 @@ struct TokenHolder {
   RowId tenant = 0;
   TokenClaims claims;
 };
-// The verified claims of "Authorization: Bearer <participant token>". Missing, malformed,
-// foreign or badly signed: kUnauthenticated (expiry is checked by the operation).
+// The verified claims of "Authorization: Bearer <participant token>", after taking one request
+// of the token's rate limit. Missing, malformed, foreign or badly signed: kUnauthenticated
+// (expiry is checked by the operation); over the rate limit: kRateLimited.
 StatusOr<TokenHolder> VerifiedToken(StageService& stages, const http::Request& req);
 
 // Rendering shared by the resource files.

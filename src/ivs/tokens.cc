@@ -4,6 +4,7 @@
 #include <boost/algorithm/string/predicate.hpp>
 
 #include "core/participant_token.h"
+#include "core/rate_limiter.h"
 #include "http/instream.h"
 #include "ivs/ivs_http.h"
 #include "ivs/ivs_model.h"
@@ -83,6 +84,9 @@ StatusOr<TokenHolder> VerifiedToken(StageService& stages, const http::Request& r
   }
   StatusOr<TokenClaims> claims = ClaimsFromJson(jwt->payload);
   if (!claims.ok()) return claims.status();
+  Status admitted =
+      stages.Admit(ParticipantTokenCredential(key->tenant_id, claims->participant_id));
+  if (!admitted.ok()) return admitted;
   return TokenHolder{key->tenant_id, std::move(claims.value())};
 }
 

@@ -15,12 +15,6 @@ namespace {
 
 constexpr size_t kHexSize = SecretBox::kKeySize * 2;
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 Status SyncDirectory(const std::filesystem::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) return Status::Unavailable("cannot open directory " + dir.string());
@@ -47,18 +41,11 @@ StatusOr<std::string> ReadKey(const std::string& path) {
   if (n < 0) return Status::Unavailable("cannot read key file " + path);
   std::string_view text(buf, static_cast<size_t>(n));
   if (text.size() == kHexSize + 1 && text.back() == '\n') text.remove_suffix(1);
-  std::string key;
-  if (text.size() == kHexSize) {
-    for (size_t i = 0; i < kHexSize; i += 2) {
-      const int hi = HexDigit(text[i]), lo = HexDigit(text[i + 1]);
-      if (hi < 0 || lo < 0) break;
-      key.push_back(static_cast<char>(hi * 16 + lo));
-    }
-  }
-  if (key.size() != SecretBox::kKeySize) {
+  std::optional<std::string> key = HexDecode(text);
+  if (!key || key->size() != SecretBox::kKeySize) {
     return Status::Invalid("key file " + path + " does not hold a key (64 lowercase hex digits)");
   }
-  return key;
+  return *std::move(key);
 }
 
 }  // namespace

@@ -45,6 +45,11 @@ class Tx {
   virtual std::vector<Tenant> ListTenants() = 0;
   virtual void InsertAccessKey(const AccessKey& k) = 0;
   virtual std::optional<AccessKey> FindAccessKey(const std::string& access_key_id) = 0;
+  // Every tenant's access keys (administration at start), in no particular order.
+  virtual std::vector<AccessKey> ListAccessKeys() = 0;
+  // Replaces the stored secret of access key `access_key_id`; no-op when there is none.
+  virtual void UpdateAccessKeySecret(const std::string& access_key_id,
+                                     const std::string& secret) = 0;
 
   // Applications (stages). Sets a->id.
   virtual void InsertApplication(Application* a, const std::string& api_key_hash) = 0;

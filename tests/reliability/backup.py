@@ -68,7 +68,10 @@ def test_backup_while_writing_then_restore():
                 # Restore: a server started on a copy of the backup.
                 restored = harness.Database(work, f"restored-{i}")
                 shutil.copyfile(target, restored.sqlite_path)
-                with harness.Server(work, restored, name=f"restored-{i}").start() as r:
+                # The copy's secret access keys open with the live database's key file only.
+                key_file = os.path.splitext(db.sqlite_path)[0] + ".key"
+                with harness.Server(work, restored, "--key-file", key_file,
+                                    name=f"restored-{i}").start() as r:
                     visits = by_participant(harness.check_session_counts(r, tenant))
                     in_copy = 0
                     for w in workers:

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Secrets: credentials never appear in the server's logs, whatever the request carries and
-however it fails, and ApiKeys and admin tokens are stored only as SHA-256 digests, so the
-database files hold neither.
+however it fails; ApiKeys and admin tokens are stored only as SHA-256 digests, and secret
+access keys sealed with the key file (--key-file), so the database holds none of them, while
+boto3 still authenticates; a wrong key file is refused at start; plaintext rows of older
+databases are sealed at start.
 
 Usage: secrets.py
 """
 
 import hashlib
+import json
 import os
+import subprocess
 import sys
 
 import harness
@@ -83,8 +87,102 @@ def test_keys_and_tokens_stored_as_digests():
         log("    ApiKeys and admin tokens: only their SHA-256 digests are in the database files")
 
 
+def ivs_call(server, creds, secret=None):
+    """ListStages through boto3: None when it succeeds, else the error code."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+    client = boto3.client("ivs-realtime", endpoint_url=f"http://127.0.0.1:{server.port}",
+                          region_name="us-east-1", aws_access_key_id=creds["accessKeyId"],
+                          aws_secret_access_key=secret or creds["secretAccessKey"],
+                          config=Config(retries={"max_attempts": 1}))
+    try:
+        client.list_stages()
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+    return None
+
+
+def stored_secrets(db):
+    """The database's bytes (SQLite: the file and its WAL) or the access_keys table's text."""
+    if db.is_sqlite:
+        data = b""
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db.sqlite_path + suffix):
+                with open(db.sqlite_path + suffix, "rb") as f:
+                    data += f.read()
+        return data
+    p = subprocess.run(["psql", db.url, "-Atc", "SELECT access_key_id, secret_access_key "
+                        "FROM access_keys"], capture_output=True, timeout=30)
+    check(p.returncode == 0, f"psql: {p.stderr.decode()}")
+    return p.stdout
+
+
+def test_secret_access_keys_sealed():
+    with harness.Workdir("sealed") as work:
+        db = harness.Database(work)
+        # PostgreSQL: the database is shared with the other tests, so is their (default) key.
+        key_file = work.file("kek/rollcall.key") if db.is_sqlite else os.path.abspath(
+            "var/rollcall.key")
+        with harness.Server(work, db, "--key-file", key_file, quiet=False).start() as server:
+            p = harness.run_cli("tenant", "create", "--name", f"sealed-{os.getpid()}",
+                                "--key-file", key_file, database=db.url)
+            creds = json.loads(p.stdout)
+            check(ivs_call(server, creds) is None, "boto3 does not authenticate with a sealed key")
+            check(ivs_call(server, creds, secret="y" * 40) == "InvalidSignatureException",
+                  "a wrong secret was accepted")
+            check(server.terminate() == 0, "exit status")
+            logs = server.stdout() + server.stderr()
+        check(os.stat(key_file).st_mode & 0o777 == 0o600, "the key file is not mode 0600")
+        data = stored_secrets(db)
+        check(creds["secretAccessKey"].encode() not in data,
+              "the secret access key is stored in plain text")
+        check(b"sealed1:" in data, "no sealed secret in the database")
+        check(creds["secretAccessKey"] not in logs, "the secret access key is in the log")
+        with open(key_file) as f:
+            check(f.read().strip() not in logs, "the key-encryption key is in the log")
+
+        # Another key file does not open the stored secrets: refused at start, clearly.
+        wrong = work.file("wrong.key")
+        p = harness.run_cli("serve", "--listen", f"127.0.0.1:{harness.free_port()}", "--key-file",
+                            wrong, "--bootstrap-file", work.file("b.json"), database=db.url,
+                            check_rc=False)
+        check(p.returncode == 2 and "key file" in p.stderr and "--key-file" in p.stderr,
+              f"serve with a wrong key file: exit {p.returncode}, {p.stderr.strip()}")
+        p = harness.run_cli("tenant", "create", "--name", "w", "--key-file", wrong,
+                            database=db.url, check_rc=False)
+        check(p.returncode == 2, f"tenant create with a wrong key file: exit {p.returncode}")
+        if db.is_sqlite:  # a key file others can read is refused
+            os.chmod(key_file, 0o644)
+            p = harness.run_cli("migrate", "--key-file", key_file, database=db.url, check_rc=False)
+            check(p.returncode == 2 and "chmod 600" in p.stderr,
+                  f"a world-readable key file: exit {p.returncode}, {p.stderr.strip()}")
+            os.chmod(key_file, 0o600)
+        log("    secret access keys: sealed in the database, boto3 authenticates, a wrong or "
+            "readable key file is refused at start")
+
+        if not db.is_sqlite:
+            return
+        # A database from before sealing: its plaintext secret is sealed in place at start.
+        import sqlite3
+        conn = sqlite3.connect(db.sqlite_path)
+        conn.execute("UPDATE access_keys SET secret_access_key = ? WHERE access_key_id = ?",
+                     (creds["secretAccessKey"], creds["accessKeyId"]))
+        conn.commit()
+        conn.close()
+        with harness.Server(work, db, "--key-file", key_file, name="again").start() as server:
+            check(ivs_call(server, creds) is None, "boto3 after sealing a plaintext row")
+            check(server.terminate() == 0, "exit status")
+            check("sealed 1 secret access key" in server.stderr(),
+                  f"sealing was not reported: {server.stderr()}")
+        check(creds["secretAccessKey"].encode() not in stored_secrets(db),
+              "a plaintext secret was not sealed at start")
+        log("    a plaintext secret access key of an older database is sealed at start")
+
+
 def main():
-    return harness.main([test_credentials_never_logged, test_keys_and_tokens_stored_as_digests])
+    return harness.main([test_credentials_never_logged, test_keys_and_tokens_stored_as_digests,
+                         test_secret_access_keys_sealed])
 
 
 if __name__ == "__main__":

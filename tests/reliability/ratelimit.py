@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Per-credential rate limits: 429 TOO_MANY_REQUESTS with Retry-After once a credential's
 bucket is empty, nothing changed by a refused request, credentials independent, and a
-flooding tenant does not starve a quiet one (the quiet tenant's p99 stays low).
+flooding tenant does not starve a quiet one (the quiet tenant's p99 stays low). On the IVS
+face: boto3 sees ThrottlingException once an access key's bucket is empty, and a participant
+token on /v1/stage/* gets the In-Stream 429 with Retry-After.
 
-Usage: ratelimit.py [--flood-seconds S] [--flooders N]   (defaults 4 and 4)
+Usage: ratelimit.py [--flood-seconds S] [--flooders N] [--only instream|ivs|noisy]
+       (defaults 4 and 4; all tests)
 """
 
 import argparse
@@ -63,6 +66,71 @@ def test_limit_and_retry_after():
             check(harness.send(conn, "GET", t.path(), None, t.key)[0] == 200,
                   "unknown keys drained a real key's bucket")
             conn.close()
+
+
+def ivs_client(server, creds, secret=None):
+    import boto3
+    from botocore.config import Config
+    return boto3.client("ivs-realtime", endpoint_url=f"http://127.0.0.1:{server.port}",
+                        region_name="us-east-1", aws_access_key_id=creds["accessKeyId"],
+                        aws_secret_access_key=secret or creds["secretAccessKey"],
+                        config=Config(retries={"max_attempts": 1}))
+
+
+def ivs_error(call):
+    from botocore.exceptions import ClientError
+    try:
+        call()
+    except ClientError as e:
+        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+    return None, 200
+
+
+def test_ivs_access_keys_and_participant_tokens():
+    with harness.Workdir("ratelimit-ivs") as work:
+        db = harness.Database(work)
+        with harness.Server(work, db, "--rate-limit", "1", "--rate-burst", "3").start() as server:
+            creds = harness.create_tenant(db.url)
+            other = harness.create_tenant(db.url)
+            ivs = ivs_client(server, creds)
+            stage = ivs.create_stage(name="rl", participantTokenConfigurations=[{"userId": "u"}])
+            arn = stage["stage"]["arn"]
+            token = stage["participantTokens"][0]["token"]
+            ivs.list_stages()
+            ivs.list_stages()  # the burst of 3 is spent
+            code, status = ivs_error(ivs.list_stages)
+            check((code, status) == ("ThrottlingException", 429),
+                  f"an access key over its limit: {code} {status}")
+            check(ivs_error(ivs_client(server, other).list_stages)[0] is None,
+                  "another tenant's access key was limited")
+            # Bad signatures are refused before the limiter: they spend no token.
+            time.sleep(1.1)
+            for _ in range(10):
+                code, _ = ivs_error(ivs_client(server, creds, secret="x" * 40).list_stages)
+                check(code == "InvalidSignatureException", f"a wrong secret: {code}")
+            check(ivs_error(ivs.list_stages)[0] is None, "bad signatures drained the bucket")
+
+            # A participant token has a bucket of its own, apart from the access key's.
+            conn = server.connection()
+            bearer = {"Authorization": f"Bearer {token}"}
+            for action in ("join", "leave", "join"):
+                status, _, body = harness.send(conn, "POST", f"/v1/stage/{action}", {}, bearer)
+                check(status == 200, f"{action} within the token's burst: {status} {body}")
+            status, headers, body = harness.send(conn, "POST", "/v1/stage/leave", {}, bearer)
+            check(status == 429 and body["code"] == "TOO_MANY_REQUESTS",
+                  f"a token over its limit: {status} {body}")
+            check(headers.get("retry-after") == "1", f"Retry-After: {headers.get('retry-after')}")
+            check(harness.send(conn, "POST", "/v1/stage/join", {},
+                               {"Authorization": "Bearer x.y.z"})[0] == 401,
+                  "a forged token was not refused")
+            conn.close()
+            time.sleep(2.1)  # two requests of the access key below
+            session = ivs.list_stage_sessions(stageArn=arn)["stageSessions"][0]["sessionId"]
+            parts = ivs.list_participants(stageArn=arn, sessionId=session)["participants"]
+            check(len(parts) == 1 and parts[0]["state"] == "CONNECTED",
+                  f"the refused leave changed the participant: {parts}")
+            log("    IVS: ThrottlingException 429 per access key, 429 + Retry-After per "
+                "participant token, refused requests change nothing")
 
 
 def flood(port, key, path, seconds, counts):
@@ -150,8 +218,11 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--flood-seconds", type=float, default=4)
     p.add_argument("--flooders", type=int, default=4)
+    p.add_argument("--only", choices=["instream", "ivs", "noisy"], default=None)
     ARGS = p.parse_args()
-    return harness.main([test_limit_and_retry_after, test_noisy_tenant_does_not_starve_another])
+    tests = {"instream": test_limit_and_retry_after, "ivs": test_ivs_access_keys_and_participant_tokens,
+             "noisy": test_noisy_tenant_does_not_starve_another}
+    return harness.main([t for name, t in tests.items() if ARGS.only in (None, name)])
 
 
 if __name__ == "__main__":

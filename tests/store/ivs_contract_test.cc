@@ -149,6 +149,44 @@ class IvsContract : public ::testing::TestWithParam<std::string> {
   Tenant tenant_;
 };
 
+// Secret access keys are sealed above the store, so every backend holds only ciphertext. One
+// fixed key for every test: a shared PostgreSQL database keeps what earlier tests sealed.
+TEST_P(IvsContract, SecretAccessKeysSealedAtRest) {
+  const SecretBox box(std::string(SecretBox::kKeySize, 'k'));
+  service_->set_secret_box(&box);
+  TenantCredentials c = MakeTenant();
+  std::optional<AccessKey> stored;
+  ASSERT_TRUE(store_
+                  ->Read([&](Tx& tx) {
+                    stored = tx.FindAccessKey(c.access_key.access_key_id);
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->secret_access_key.find(c.access_key.secret_access_key), std::string::npos);
+  EXPECT_EQ(stored->secret_access_key.rfind("sealed1:", 0), 0u);
+  StatusOr<AccessKeyOwner> owner = stages_->FindAccessKey(c.access_key.access_key_id);
+  ASSERT_TRUE(owner.ok()) << owner.status().message();
+  EXPECT_EQ(owner->key.secret_access_key, c.access_key.secret_access_key);
+
+  // creds_ was stored in plaintext (no box yet): sealed in place, and still usable.
+  StatusOr<int64_t> sealed = service_->SealStoredSecrets("test key");
+  ASSERT_TRUE(sealed.ok()) << sealed.status().message();
+  EXPECT_GE(sealed.value(), 1);
+  owner = stages_->FindAccessKey(creds_.access_key.access_key_id);
+  ASSERT_TRUE(owner.ok());
+  EXPECT_EQ(owner->key.secret_access_key, creds_.access_key.secret_access_key);
+  EXPECT_EQ(service_->SealStoredSecrets("test key").value(), 0);
+
+  const SecretBox wrong(std::string(SecretBox::kKeySize, 'w'));
+  service_->set_secret_box(&wrong);
+  StatusOr<int64_t> refused = service_->SealStoredSecrets("wrong.key");
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("wrong.key"), std::string::npos);
+  EXPECT_EQ(stages_->FindAccessKey(c.access_key.access_key_id).status().code(), Code::kInternal);
+  service_->set_secret_box(nullptr);
+}
+
 TEST_P(IvsContract, CredentialsAndTenantKeys) {
   StatusOr<AccessKeyOwner> owner = stages_->FindAccessKey(creds_.access_key.access_key_id);
   ASSERT_TRUE(owner.ok());

@@ -47,5 +47,14 @@ TEST(SecretBox, AnyChangedOrMissingByteIsRefused) {
   EXPECT_FALSE(box.Open(sealed + "x", "ctx").ok());
 }
 
+TEST(Hex, DecodesWhatHexEncodeWritesAndNothingElse) {
+  const std::string raw = RandomBytes(33);
+  EXPECT_EQ(HexDecode(HexEncode(raw)), raw);
+  EXPECT_EQ(HexDecode(""), std::string());
+  EXPECT_FALSE(HexDecode("abc"));  // odd length
+  EXPECT_FALSE(HexDecode("AB"));   // upper case
+  EXPECT_FALSE(HexDecode("0g"));
+}
+
 }  // namespace
 }  // namespace rollcall

@@ -194,6 +194,21 @@ class PgTx final : public Tx {
                  [](const Row& r) { return AccessKey{r.Text(0), r.Int(1), r.Text(2), r.Int(3)}; });
   }
 
+  std::vector<AccessKey> ListAccessKeys() override {
+    return All(c_.Prepare("SELECT access_key_id, tenant_id, secret_access_key, created_at "
+                          "FROM access_keys")
+                   .Run(),
+               [](const Row& r) { return AccessKey{r.Text(0), r.Int(1), r.Text(2), r.Int(3)}; });
+  }
+
+  void UpdateAccessKeySecret(const std::string& id, const std::string& secret) override {
+    dirty_ = true;
+    c_.Prepare("UPDATE access_keys SET secret_access_key = $1 WHERE access_key_id = $2")
+        .Bind(secret)
+        .Bind(id)
+        .Send();
+  }
+
   void InsertApplication(Application* a, const std::string& key_hash) override {
     dirty_ = true;
     Result r = c_.Prepare("WITH a AS (INSERT INTO applications (tenant_id, uuid, stage_id, name, "

@@ -113,6 +113,21 @@ class SqliteTx final : public Tx {
     return AccessKey{q.Text(0), q.Int(1), q.Text(2), q.Int(3)};
   }
 
+  std::vector<AccessKey> ListAccessKeys() override {
+    Query q = db_.Prepare(
+        "SELECT access_key_id, tenant_id, secret_access_key, created_at FROM access_keys");
+    std::vector<AccessKey> out;
+    while (q.Step()) out.push_back(AccessKey{q.Text(0), q.Int(1), q.Text(2), q.Int(3)});
+    return out;
+  }
+
+  void UpdateAccessKeySecret(const std::string& id, const std::string& secret) override {
+    db_.Prepare("UPDATE access_keys SET secret_access_key = ? WHERE access_key_id = ?")
+        .Bind(secret)
+        .Bind(id)
+        .Run();
+  }
+
   void InsertApplication(Application* a, const std::string& key_hash) override {
     db_.Prepare("INSERT INTO applications (tenant_id, uuid, stage_id, name, type, status, "
                 "created_at, api_key_hash, active_session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
