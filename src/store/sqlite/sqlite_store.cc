@@ -1,9 +1,13 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "core/text.h"
@@ -409,9 +413,31 @@ class SqliteTx final : public Tx {
         .Run();
   }
 
+  // Also assigns the visit's seq (003_search.sql): the next number when it is the session's
+  // latest enter, otherwise its rank, moving the visits entered after it up by one.
   void InsertVisit(Visit* v) override {
+    int64_t seq = 1;
+    bool in_order = true;
+    {
+      Query last = db_.Prepare(
+          "SELECT seq, created_at FROM visits WHERE session_id = ? ORDER BY seq DESC LIMIT 1");
+      if (last.Bind(v->session_id).Step()) {
+        seq = last.Int(0) + 1;
+        in_order = v->created_at >= last.Int(1);
+      }
+    }
+    if (!in_order) {
+      db_.Prepare("UPDATE visits SET seq = -(seq + 1) WHERE session_id = ? AND created_at > ?")
+          .Bind(v->session_id)
+          .Bind(v->created_at)
+          .Run();
+      seq -= db_.Changes();
+      db_.Prepare("UPDATE visits SET seq = -seq WHERE session_id = ? AND seq < 0")
+          .Bind(v->session_id)
+          .Run();
+    }
     db_.Prepare("INSERT INTO visits (tenant_id, session_id, member_id, profile_id, uuid, "
-                "created_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                "created_at, deleted_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         .Bind(v->tenant_id)
         .Bind(v->session_id)
         .Bind(v->member_id)
@@ -419,6 +445,7 @@ class SqliteTx final : public Tx {
         .Bind(v->uuid)
         .Bind(v->created_at)
         .Bind(v->deleted_at)
+        .Bind(seq)
         .Run();
     v->id = db_.LastInsertId();
   }
@@ -467,8 +494,28 @@ class SqliteTx final : public Tx {
   }
 
   std::vector<VisitRow> SearchVisits(RowId tenant, RowId session, const VisitQuery& vq) override {
-    std::string sql = "SELECT " + Cols(kVisitCols, "v") + ", " + Cols(kProfileCols, "p") +
-                      " FROM visits v JOIN profiles p ON p.id = v.profile_id";
+    const Plan plan = PlanSearch(tenant, session, vq);
+    std::string sql = SearchSource(plan);
+    int64_t limit = vq.page.size;
+    int64_t offset = vq.page.offset();
+    if (plan.kind == Plan::kSeq) {
+      // The page is the seq range [first, last] of the matching range [lo, hi].
+      int64_t first = 0, last = -1;
+      if (offset <= plan.hi - plan.lo) {
+        if (vq.ascending) {
+          first = plan.lo + offset;
+          last = std::min(plan.hi, first + limit - 1);
+        } else {
+          last = plan.hi - offset;
+          first = std::max(plan.lo, last - limit + 1);
+        }
+      }
+      sql += " WHERE v.session_id = ? AND v.tenant_id = ? AND v.seq BETWEEN ? AND ? ORDER BY v.seq";
+      sql += vq.ascending ? " ASC" : " DESC";
+      Query q = db_.Prepare(sql);
+      q.Bind(session).Bind(tenant).Bind(first).Bind(last);
+      return ReadRows(q);
+    }
     sql += Where(vq);
     const char* dir = vq.ascending ? " ASC" : " DESC";
     switch (vq.sort) {
@@ -484,18 +531,25 @@ class SqliteTx final : public Tx {
     }
     sql += std::string(", v.id") + dir + " LIMIT ? OFFSET ?";
     Query q = db_.Prepare(sql);
+    BindSource(q, plan, tenant, session);
     BindWhere(q, tenant, session, vq);
-    q.Bind(vq.page.size).Bind(vq.page.offset());
-    std::vector<VisitRow> out;
-    while (q.Step()) out.push_back(VisitRow{ReadVisit(q), ReadProfile(q, 8)});
-    return out;
+    q.Bind(limit).Bind(offset);
+    return ReadRows(q);
   }
 
   int64_t CountVisits(RowId tenant, RowId session, const VisitQuery& vq) override {
-    std::string sql = "SELECT count(*) FROM visits v";
-    if (vq.nickname_folded) sql += " JOIN profiles p ON p.id = v.profile_id";
+    const Plan plan = PlanSearch(tenant, session, vq);
+    if (plan.kind == Plan::kSeq) return std::max<int64_t>(0, plan.hi - plan.lo + 1);
+    std::string sql;
+    if (plan.kind == Plan::kMembers) {
+      sql = "SELECT count(*)" + std::string(kMembersFrom);
+    } else {
+      sql = "SELECT count(*) FROM visits v";
+      if (vq.nickname_folded) sql += " JOIN profiles p ON p.id = v.profile_id";
+    }
     sql += Where(vq);
     Query q = db_.Prepare(sql);
+    BindSource(q, plan, tenant, session);
     BindWhere(q, tenant, session, vq);
     q.Step();
     return q.Int(0);
@@ -516,6 +570,119 @@ class SqliteTx final : public Tx {
   }
 
  private:
+  // How a search of one session's visits runs (see 003_search.sql):
+  // - kSeq: the default order without filters other than the created-time range. The matching
+  //   visits are exactly those with seq in [lo, hi]; pages and the count are arithmetic.
+  // - kMembers: a nickname filter of 3+ characters that few profiles match. The trigram index
+  //   finds the tenant's matching profiles (listed in `profiles`, a JSON array), then their
+  //   members in this session, then those members' visits: cost follows the matches.
+  // - kScan: the session's visits (narrowed by an index on a time range when there is one),
+  //   each checked against the filters.
+  struct Plan {
+    enum Kind { kSeq, kMembers, kScan } kind = kScan;
+    int64_t lo = 1, hi = 0;
+    std::string profiles;
+  };
+
+  // Visits of the candidate profiles' members; Where() adds the filters.
+  static constexpr char kMembersFrom[] =
+      " FROM json_each(?) j CROSS JOIN members m ON m.session_id = ? AND m.tenant_id = ? AND "
+      "m.profile_id = j.value CROSS JOIN visits v ON v.member_id = m.id CROSS JOIN profiles p "
+      "ON p.id = v.profile_id";
+
+  static const std::string& SearchColumns() {
+    static const std::string cols = Cols(kVisitCols, "v") + ", " + Cols(kProfileCols, "p");
+    return cols;
+  }
+
+  static std::string SearchSource(const Plan& plan) {
+    if (plan.kind == Plan::kMembers) return "SELECT " + SearchColumns() + kMembersFrom;
+    return "SELECT " + SearchColumns() + " FROM visits v JOIN profiles p ON p.id = v.profile_id";
+  }
+
+  static void BindSource(Query& q, const Plan& plan, RowId tenant, RowId session) {
+    if (plan.kind == Plan::kMembers) q.Bind(plan.profiles).Bind(session).Bind(tenant);
+  }
+
+  static std::vector<VisitRow> ReadRows(Query& q) {
+    std::vector<VisitRow> out;
+    while (q.Step()) out.push_back(VisitRow{ReadVisit(q), ReadProfile(q, 8)});
+    return out;
+  }
+
+  // The seq of the session's first visit entered at or after `from` (ascending) or last entered
+  // at or before it (descending); nullopt when there is none.
+  std::optional<int64_t> SeqAt(RowId tenant, RowId session, Millis at, bool from) {
+    Query q = db_.Prepare(
+        from ? "SELECT seq FROM visits WHERE session_id = ? AND tenant_id = ? AND created_at >= ? "
+               "ORDER BY created_at, id LIMIT 1"
+             : "SELECT seq FROM visits WHERE session_id = ? AND tenant_id = ? AND created_at <= ? "
+               "ORDER BY created_at DESC, id DESC LIMIT 1");
+    q.Bind(session).Bind(tenant).Bind(at);
+    if (!q.Step()) return std::nullopt;
+    return q.Int(0);
+  }
+
+  // [lo, hi]: the seq range of the session's visits entered within the query's created range.
+  std::pair<int64_t, int64_t> CreatedSeqRange(RowId tenant, RowId session, const VisitQuery& vq) {
+    int64_t lo = 1, hi = 0;
+    if (vq.created_to) {
+      hi = SeqAt(tenant, session, *vq.created_to, false).value_or(0);
+    } else {
+      Query q = db_.Prepare(
+          "SELECT coalesce(max(seq), 0) FROM visits WHERE session_id = ? AND tenant_id = ?");
+      q.Bind(session).Bind(tenant).Step();
+      hi = q.Int(0);
+    }
+    if (vq.created_from) lo = SeqAt(tenant, session, *vq.created_from, true).value_or(hi + 1);
+    return {lo, hi};
+  }
+
+  Plan PlanSearch(RowId tenant, RowId session, const VisitQuery& vq) {
+    Plan plan;
+    const bool by_time_only = !vq.nickname_folded && !vq.deleted_from && !vq.deleted_to;
+    if (by_time_only && vq.sort == VisitSort::kCreatedAt) {
+      plan.kind = Plan::kSeq;
+      std::tie(plan.lo, plan.hi) = CreatedSeqRange(tenant, session, vq);
+      return plan;
+    }
+    if (!vq.nickname_folded || Utf8Length(*vq.nickname_folded).value_or(0) < 3) return plan;
+    // The scan reads at most the visits in the created range; the member path costs a few
+    // index reads per matching profile. Take it when that is clearly cheaper.
+    const auto [lo, hi] = CreatedSeqRange(tenant, session, vq);
+    const int64_t scan_rows = std::max<int64_t>(0, hi - lo + 1);
+    const int64_t max_profiles = scan_rows / 4;
+    Query q = db_.Prepare(
+        "SELECT p.id FROM profile_nicknames f CROSS JOIN profiles p ON p.id = f.rowid "
+        "WHERE f.nickname_folded GLOB ? AND p.tenant_id = ? LIMIT ?");
+    q.Bind(GlobContaining(*vq.nickname_folded)).Bind(tenant).Bind(max_profiles + 1);
+    std::string ids = "[";
+    int64_t n = 0;
+    while (q.Step()) {
+      if (++n > max_profiles) return plan;
+      if (n > 1) ids += ',';
+      ids += std::to_string(q.Int(0));
+    }
+    plan.kind = Plan::kMembers;
+    plan.profiles = ids + "]";
+    return plan;
+  }
+
+  // A GLOB pattern matching text that contains `s` literally.
+  static std::string GlobContaining(std::string_view s) {
+    std::string g = "*";
+    for (char c : s) {
+      if (c == '*' || c == '?' || c == '[') {
+        g += '[';
+        g += c;
+        g += ']';
+      } else {
+        g += c;
+      }
+    }
+    return g + "*";
+  }
+
   static std::string Where(const VisitQuery& vq) {
     std::string w = " WHERE v.session_id = ? AND v.tenant_id = ?";
     if (vq.nickname_folded) w += " AND instr(p.nickname_folded, ?) > 0";
@@ -550,14 +717,15 @@ void Migrate(Db* db) {
   try {
     db->Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
              "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-    int64_t current = 0;
+    // Every embedded migration not yet recorded, in version order: a migration merged later
+    // with a lower number than one already applied is applied too.
+    std::vector<int64_t> applied;
     {
-      Query q = db->Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
-      q.Step();
-      current = q.Int(0);
+      Query q = db->Prepare("SELECT version FROM schema_migrations");
+      while (q.Step()) applied.push_back(q.Int(0));
     }
     for (const Migration& m : SqliteMigrations()) {
-      if (m.version <= current) continue;
+      if (std::find(applied.begin(), applied.end(), m.version) != applied.end()) continue;
       db->Exec(m.sql);
       db->Prepare("INSERT INTO schema_migrations (version, name, applied_at) "
                   "VALUES (?, ?, CAST(strftime('%s', 'now') AS INTEGER) * 1000)")
@@ -609,10 +777,10 @@ class SqliteStore final : public Store {
     }
     Status s;
     try {
-      db->Exec("BEGIN");
+      db->Prepare("BEGIN").Run();
       SqliteTx tx(db.get());
       s = fn(tx);
-      db->Exec("COMMIT");
+      db->Prepare("COMMIT").Run();
     } catch (const StoreFailure& f) {
       sqlite3_exec(db->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
       s = ToStatus(f);
@@ -664,6 +832,7 @@ class SqliteStore final : public Store {
   }
 
   void WriterLoop() {
+    pthread_setname_np(pthread_self(), "rollcall-writer");
     std::vector<Item> batch;
     std::vector<Status> results;
     for (;;) {
@@ -686,7 +855,7 @@ class SqliteStore final : public Store {
   void RunBatch(std::vector<Item>& batch, std::vector<Status>* results) {
     Db& db = *writer_db_;
     try {
-      db.Exec("BEGIN IMMEDIATE");
+      db.Prepare("BEGIN IMMEDIATE").Run();
     } catch (const StoreFailure& f) {
       results->assign(batch.size(), ToStatus(f));
       return;
@@ -694,18 +863,18 @@ class SqliteStore final : public Store {
     SqliteTx tx(&db);
     try {
       for (Item& item : batch) {
-        db.Exec("SAVEPOINT w");
+        db.Prepare("SAVEPOINT w").Run();
         Status s;
         try {
           s = item.fn(tx);
         } catch (const StoreFailure& f) {
           s = ToStatus(f);
         }
-        if (!s.ok()) db.Exec("ROLLBACK TO w");
-        db.Exec("RELEASE w");
+        if (!s.ok()) db.Prepare("ROLLBACK TO w").Run();
+        db.Prepare("RELEASE w").Run();
         results->push_back(std::move(s));
       }
-      db.Exec("COMMIT");
+      db.Prepare("COMMIT").Run();
     } catch (const StoreFailure& f) {
       sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
       results->assign(batch.size(), Status::Unavailable(std::string("commit failed: ") + f.what()));
