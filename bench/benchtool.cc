@@ -18,6 +18,7 @@
 //   rollcall-bench pg-ceiling --url URL ... (same options): the same over PostgreSQL, when this
 //     build has libpq and the store at URL can be opened. Otherwise prints {"na": "<why>"}.
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <boost/json.hpp>
@@ -281,7 +282,15 @@ Ceiling SetUpCeiling(const std::string& url, const Args& a) {
   return c;
 }
 
-json::object CeilingResult(int64_t ops, double seconds, std::vector<double> batch_ms) {
+// CPU seconds (user + system) this process has used.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+json::object CeilingResult(int64_t ops, double seconds, double cpu_seconds,
+                           std::vector<double> batch_ms) {
   std::sort(batch_ms.begin(), batch_ms.end());
   auto pct = [&](double p) {
     return batch_ms.empty() ? 0.0 : batch_ms[static_cast<size_t>(p * (batch_ms.size() - 1))];
@@ -289,6 +298,7 @@ json::object CeilingResult(int64_t ops, double seconds, std::vector<double> batc
   return json::object{{"ops", ops},
                       {"seconds", seconds},
                       {"opsPerSecond", ops / seconds},
+                      {"cpuSeconds", cpu_seconds},
                       {"batchMsP50", pct(0.5)},
                       {"batchMsP99", pct(0.99)}};
 }
@@ -343,6 +353,7 @@ int SqliteCeiling(const Args& a) {
   const double limit = static_cast<double>(NeedInt(a, "seconds"));
   Sqlite db(path);
   std::vector<double> batch_ms;
+  const double cpu0 = CpuSeconds();
   const auto t0 = std::chrono::steady_clock::now();
   double elapsed = 0;
   while (elapsed < limit) {
@@ -370,8 +381,8 @@ int SqliteCeiling(const Args& a) {
         }
         p.open_visit = db.Run(
             "INSERT INTO visits (tenant_id, session_id, member_id, profile_id, uuid, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            c.tenant, s.id, p.member, p.profile, NewUuid(), now);
+            "created_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            c.tenant, s.id, p.member, p.profile, NewUuid(), now, ++s.last_seq);
         db.Run("UPDATE members SET open_visit_id = ?, last_visit_id = ? WHERE id = ?",
                p.open_visit, p.open_visit, p.member);
         db.Run("UPDATE sessions SET participant_count = ?, visit_count = ? WHERE id = ?",
@@ -393,7 +404,8 @@ int SqliteCeiling(const Args& a) {
     batch_ms.push_back(std::chrono::duration<double, std::milli>(b1 - b0).count());
     elapsed = std::chrono::duration<double>(b1 - t0).count();
   }
-  std::cout << json::serialize(CeilingResult(c.next, elapsed, std::move(batch_ms))) << std::endl;
+  std::cout << json::serialize(
+                   CeilingResult(c.next, elapsed, CpuSeconds() - cpu0, std::move(batch_ms))) << std::endl;
   return 0;
 }
 
@@ -471,6 +483,7 @@ int PgCeiling(const Args& a) {
   };
   const double limit = static_cast<double>(NeedInt(a, "seconds"));
   std::vector<double> batch_ms;
+  const double cpu0 = CpuSeconds();
   const auto t0 = std::chrono::steady_clock::now();
   double elapsed = 0;
   const std::string tenant = std::to_string(c.tenant);
@@ -515,7 +528,8 @@ int PgCeiling(const Args& a) {
     elapsed = std::chrono::duration<double>(b1 - t0).count();
   }
   PQfinish(conn);
-  std::cout << json::serialize(CeilingResult(c.next, elapsed, std::move(batch_ms))) << std::endl;
+  std::cout << json::serialize(
+                   CeilingResult(c.next, elapsed, CpuSeconds() - cpu0, std::move(batch_ms))) << std::endl;
   return 0;
 #endif
 }

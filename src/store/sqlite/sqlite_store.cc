@@ -494,7 +494,7 @@ class SqliteTx final : public Tx {
   }
 
   std::vector<VisitRow> SearchVisits(RowId tenant, RowId session, const VisitQuery& vq) override {
-    const Plan plan = PlanSearch(tenant, session, vq);
+    const Plan& plan = PlanSearch(tenant, session, vq);
     std::string sql = SearchSource(plan);
     int64_t limit = vq.page.size;
     int64_t offset = vq.page.offset();
@@ -538,7 +538,7 @@ class SqliteTx final : public Tx {
   }
 
   int64_t CountVisits(RowId tenant, RowId session, const VisitQuery& vq) override {
-    const Plan plan = PlanSearch(tenant, session, vq);
+    const Plan& plan = PlanSearch(tenant, session, vq);
     if (plan.kind == Plan::kSeq) return std::max<int64_t>(0, plan.hi - plan.lo + 1);
     std::string sql;
     if (plan.kind == Plan::kMembers) {
@@ -638,7 +638,24 @@ class SqliteTx final : public Tx {
     return {lo, hi};
   }
 
-  Plan PlanSearch(RowId tenant, RowId session, const VisitQuery& vq) {
+  // The plan of (tenant, session, vq), computed once per transaction: a search asks for the
+  // page and then the count of the same query.
+  const Plan& PlanSearch(RowId tenant, RowId session, const VisitQuery& vq) {
+    std::string key = std::to_string(tenant) + '/' + std::to_string(session) + '/' +
+                      std::to_string(static_cast<int>(vq.sort));
+    for (const std::optional<Millis>& t :
+         {vq.created_from, vq.created_to, vq.deleted_from, vq.deleted_to}) {
+      key += t ? '/' + std::to_string(*t) : std::string("/-");
+    }
+    key += vq.nickname_folded ? "/=" + *vq.nickname_folded : std::string("/-");
+    if (plan_key_ != key) {
+      plan_ = MakePlan(tenant, session, vq);
+      plan_key_ = std::move(key);
+    }
+    return plan_;
+  }
+
+  Plan MakePlan(RowId tenant, RowId session, const VisitQuery& vq) {
     Plan plan;
     const bool by_time_only = !vq.nickname_folded && !vq.deleted_from && !vq.deleted_to;
     if (by_time_only && vq.sort == VisitSort::kCreatedAt) {
@@ -646,16 +663,18 @@ class SqliteTx final : public Tx {
       std::tie(plan.lo, plan.hi) = CreatedSeqRange(tenant, session, vq);
       return plan;
     }
-    if (!vq.nickname_folded || Utf8Length(*vq.nickname_folded).value_or(0) < 3) return plan;
+    if (!vq.nickname_folded) return plan;
+    const std::optional<std::string> match = TrigramMatch(*vq.nickname_folded);
+    if (!match) return plan;
     // The scan reads at most the visits in the created range; the member path costs a few
-    // index reads per matching profile. Take it when that is clearly cheaper.
+    // index reads per candidate profile. Take it when that is clearly cheaper. Candidates
+    // contain every trigram of the filter: a superset of the matches (of every tenant), which
+    // the member join and the filter itself narrow down.
     const auto [lo, hi] = CreatedSeqRange(tenant, session, vq);
-    const int64_t scan_rows = std::max<int64_t>(0, hi - lo + 1);
-    const int64_t max_profiles = scan_rows / 4;
+    const int64_t max_profiles = std::max<int64_t>(0, hi - lo + 1) / 4;
     Query q = db_.Prepare(
-        "SELECT p.id FROM profile_nicknames f CROSS JOIN profiles p ON p.id = f.rowid "
-        "WHERE f.nickname_folded GLOB ? AND p.tenant_id = ? LIMIT ?");
-    q.Bind(GlobContaining(*vq.nickname_folded)).Bind(tenant).Bind(max_profiles + 1);
+        "SELECT rowid FROM profile_nicknames WHERE profile_nicknames MATCH ? LIMIT ?");
+    q.Bind(*match).Bind(max_profiles + 1);
     std::string ids = "[";
     int64_t n = 0;
     while (q.Step()) {
@@ -668,19 +687,26 @@ class SqliteTx final : public Tx {
     return plan;
   }
 
-  // A GLOB pattern matching text that contains `s` literally.
-  static std::string GlobContaining(std::string_view s) {
-    std::string g = "*";
-    for (char c : s) {
-      if (c == '*' || c == '?' || c == '[') {
-        g += '[';
-        g += c;
-        g += ']';
-      } else {
-        g += c;
-      }
+  // An FTS5 query matching text that holds every 3-code-point sequence of s: "abc" AND "bcd"...
+  // nullopt when s is shorter than 3 code points (the trigram index cannot help).
+  static std::optional<std::string> TrigramMatch(std::string_view s) {
+    std::vector<size_t> starts;  // byte offset of each code point
+    for (size_t i = 0; i < s.size(); ++i) {
+      if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
     }
-    return g + "*";
+    if (starts.size() < 3) return std::nullopt;
+    starts.push_back(s.size());
+    std::string match;
+    for (size_t i = 0; i + 3 < starts.size(); ++i) {
+      if (!match.empty()) match += " AND ";
+      match += '"';
+      for (char c : s.substr(starts[i], starts[i + 3] - starts[i])) {
+        match += c;
+        if (c == '"') match += '"';
+      }
+      match += '"';
+    }
+    return match;
   }
 
   static std::string Where(const VisitQuery& vq) {
@@ -703,6 +729,8 @@ class SqliteTx final : public Tx {
   }
 
   Db& db_;
+  std::string plan_key_;
+  Plan plan_;
 };
 
 void Configure(Db* db) {
