@@ -15,6 +15,9 @@
 //     the rows of a 1:1 enter/leave stream over P participants straight into SQLite, in
 //     transactions of 1000 operations, with the store's pragmas and schema and no reads.
 //
+//   rollcall-bench service-ingest --path FILE (same options) --in-flight N
+//     The same stream through the real Service and Store, without HTTP, N writes in flight.
+//
 //   rollcall-bench pg-ceiling --url URL ... (same options): the same over PostgreSQL, when this
 //     build has libpq and the store at URL can be opened. Otherwise prints {"na": "<why>"}.
 #include <sqlite3.h>
@@ -243,6 +246,8 @@ struct Ceiling {
 
   RowId tenant = 0;
   std::vector<SessionRow> sessions;
+  std::vector<Application> apps;          // of each session, for the Service
+  std::vector<std::string> session_uuids;
   std::vector<Participant> participants;
   int64_t lag = 0;
   int64_t next = 0;  // operations issued
@@ -275,6 +280,8 @@ Ceiling SetUpCeiling(const std::string& url, const Args& a) {
     Session s = Await<Session>(
         [&](Callback<Session> cb) { service.StartSession(app.app, std::move(cb)); });
     c.sessions.push_back(Ceiling::SessionRow{s.id, 0, 0, 0});
+    c.apps.push_back(app.app);
+    c.session_uuids.push_back(s.uuid);
   }
   store->Close();
   c.participants.resize(NeedInt(a, "participants"));
@@ -409,6 +416,45 @@ int SqliteCeiling(const Args& a) {
   return 0;
 }
 
+// The ingest stream through the Service and the Store (group commit, savepoints, the reads a
+// write needs), without HTTP: at most --in-flight writes queued, as wrk's connections allow.
+int ServiceIngest(const Args& a) {
+  const std::string path = Need(a, "path");
+  Ceiling c = SetUpCeiling("sqlite:" + path, a);
+  const double limit = static_cast<double>(NeedInt(a, "seconds"));
+  std::unique_ptr<Store> store = OpenOrDie("sqlite:" + path);
+  SystemClock clock;
+  Service service(store.get(), &clock, "us-east-1");
+  Window window(NeedInt(a, "in-flight"));
+  auto done = [&window](const StatusOr<VisitView>& r) { window.Release(r.status()); };
+  const double cpu0 = CpuSeconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  double elapsed = 0;
+  while (elapsed < limit) {
+    for (int i = 0; i < kBatch; ++i) {
+      const auto [enter, k] = c.Next();
+      const size_t s = k % c.sessions.size();
+      window.Acquire();
+      if (enter) {
+        service.Enter(c.apps[s], c.session_uuids[s],
+                      EnterRequest{"ceil-" + std::to_string(k), Nickname(k),
+                                   "https://img.example.com/c.png", std::nullopt},
+                      done);
+      } else {
+        service.Leave(c.apps[s], c.session_uuids[s], "ceil-" + std::to_string(k), done);
+      }
+    }
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  const std::string error = window.Drain();
+  if (!error.empty()) Die("an ingest write failed: " + error);
+  elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = CpuSeconds() - cpu0;
+  store->Close();
+  std::cout << json::serialize(CeilingResult(c.next, elapsed, cpu, {})) << std::endl;
+  return 0;
+}
+
 int PgCeiling(const Args& a) {
   const std::string url = Need(a, "url");
 #ifndef ROLLCALL_BENCH_PG
@@ -540,6 +586,7 @@ int Main(int argc, char** argv) {
   const Args a = ParseArgs(argc, argv, 2);
   if (cmd == "generate") return Generate(a);
   if (cmd == "sqlite-ceiling") return SqliteCeiling(a);
+  if (cmd == "service-ingest") return ServiceIngest(a);
   if (cmd == "pg-ceiling") return PgCeiling(a);
   Die("unknown command " + cmd);
 }

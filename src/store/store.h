@@ -113,7 +113,9 @@ class Store {
   // Runs fn in a write transaction, possibly grouped with other writers' fns in one commit.
   // If fn returns non-OK, exactly its own changes are rolled back. `done` runs once, after the
   // commit is durable (or failed), with fn's Status or the failure; it runs on a store thread
-  // and must not block.
+  // and must not block. A store shared by several processes may roll fn back and run it again
+  // (after a deadlock or a race on a unique key), so fn must act only through its Tx and
+  // overwrite, not accumulate, what it reports to `done`.
   virtual void Write(TxFn fn, Done done) = 0;
 
   // Runs fn in a read-only snapshot on the calling thread. Returns fn's Status, or kUnavailable

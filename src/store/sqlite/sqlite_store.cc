@@ -687,17 +687,23 @@ class SqliteTx final : public Tx {
     return plan;
   }
 
-  // An FTS5 query matching text that holds every 3-code-point sequence of s: "abc" AND "bcd"...
-  // nullopt when s is shorter than 3 code points (the trigram index cannot help).
+  // An FTS5 query for text holding the trigrams (3-code-point sequences) of s that tile it:
+  // those starting at 0, 3, 6... and the last one. Every text containing s matches; so may a
+  // few others, which the filter itself removes later. nullopt when s is shorter than 3 code
+  // points (the trigram index cannot help).
   static std::optional<std::string> TrigramMatch(std::string_view s) {
-    std::vector<size_t> starts;  // byte offset of each code point
+    std::vector<size_t> starts;  // byte offset of each code point, then the end
     for (size_t i = 0; i < s.size(); ++i) {
       if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
     }
-    if (starts.size() < 3) return std::nullopt;
+    const size_t n = starts.size();
+    if (n < 3) return std::nullopt;
     starts.push_back(s.size());
+    std::vector<size_t> picks;
+    for (size_t i = 0; i + 3 <= n; i += 3) picks.push_back(i);
+    if (picks.back() != n - 3) picks.push_back(n - 3);
     std::string match;
-    for (size_t i = 0; i + 3 < starts.size(); ++i) {
+    for (size_t i : picks) {
       if (!match.empty()) match += " AND ";
       match += '"';
       for (char c : s.substr(starts[i], starts[i + 3] - starts[i])) {
@@ -738,6 +744,10 @@ void Configure(Db* db) {
   db->Exec("PRAGMA synchronous = FULL");
   db->Exec("PRAGMA foreign_keys = OFF");
   db->Exec("PRAGMA cache_size = -16384");
+  // Statement journals (one per write's SAVEPOINT) and sorts stay in memory: on disk they cost
+  // a temp-file write per page a write touches.
+  db->Exec("PRAGMA temp_store = MEMORY");
+  db->Exec("PRAGMA wal_autocheckpoint = 10000");
 }
 
 void Migrate(Db* db) {
@@ -851,6 +861,7 @@ class SqliteStore final : public Store {
     auto db = std::make_unique<Db>(path_);
     db->Exec("PRAGMA query_only = 1");
     db->Exec("PRAGMA cache_size = -8192");
+    db->Exec("PRAGMA temp_store = MEMORY");
     return db;
   }
 
@@ -880,26 +891,47 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Runs the batch in one transaction and commits it. A fn that fails must leave no change
+  // behind. Most fail before they write (a missing session, an ended one), so the batch first
+  // runs without a savepoint per fn (each costs about a tenth of a write); if a fn fails after
+  // changing something, the transaction is rolled back and the whole batch runs again with a
+  // savepoint around each fn (fns may run again: see Store::Write).
   void RunBatch(std::vector<Item>& batch, std::vector<Status>* results) {
+    if (RunBatchIn(batch, results, /*savepoints=*/false)) return;
+    results->clear();
+    RunBatchIn(batch, results, /*savepoints=*/true);
+  }
+
+  // Returns false, with the transaction rolled back, when a fn failed after changing something
+  // and `savepoints` is false.
+  bool RunBatchIn(std::vector<Item>& batch, std::vector<Status>* results, bool savepoints) {
     Db& db = *writer_db_;
     try {
       db.Prepare("BEGIN IMMEDIATE").Run();
     } catch (const StoreFailure& f) {
       results->assign(batch.size(), ToStatus(f));
-      return;
+      return true;
     }
     SqliteTx tx(&db);
     try {
       for (Item& item : batch) {
-        db.Prepare("SAVEPOINT w").Run();
+        if (savepoints) db.Prepare("SAVEPOINT w").Run();
+        const int64_t changes = sqlite3_total_changes64(db.raw());
+        bool threw = false;
         Status s;
         try {
           s = item.fn(tx);
         } catch (const StoreFailure& f) {
           s = ToStatus(f);
+          threw = true;
         }
-        if (!s.ok()) db.Prepare("ROLLBACK TO w").Run();
-        db.Prepare("RELEASE w").Run();
+        if (savepoints) {
+          if (!s.ok()) db.Prepare("ROLLBACK TO w").Run();
+          db.Prepare("RELEASE w").Run();
+        } else if (!s.ok() && (threw || sqlite3_total_changes64(db.raw()) != changes)) {
+          sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+          return false;
+        }
         results->push_back(std::move(s));
       }
       db.Prepare("COMMIT").Run();
@@ -907,6 +939,7 @@ class SqliteStore final : public Store {
       sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
       results->assign(batch.size(), Status::Unavailable(std::string("commit failed: ") + f.what()));
     }
+    return true;
   }
 
   const std::string path_;
