@@ -21,6 +21,12 @@ run: build
 test: build
 	scripts/run-tests $(BUILD)
 
+# The benchmark (not part of `make test`): installs nginx and wrk if missing, builds, prints
+# one table. See docs/benchmarks.md.
+.PHONY: bench
+bench:
+	bench/run $(BUILD)
+
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h')
 

@@ -29,9 +29,16 @@ function init(args)
   assert(lag < per_thread, "BENCH_LAG must be below the participants of one thread")
 end
 
+-- wrk 4.1 calls request() once in thread 0's state to check the script, before any
+-- connection, and drops that request; it must not consume a step of the sequence.
+local checked = false
+
 function request()
   local r = counter
-  counter = counter + 1
+  if tid ~= 0 or checked then
+    counter = counter + 1
+  end
+  checked = true
   local enter, slot
   if r < lag then
     enter, slot = true, r
