@@ -49,7 +49,7 @@ struct ModelVisit {
 
 const std::vector<std::string> kNicknames = {
     "Tiger12", "tiger120", "TIGRESS", "a*b?c[d", "김철수", "Otter", "ti", "BigTiger1", "x",
-    "say \"hi\""};
+    "say \"hi\"", "abcXdef"};
 
 class SearchModel : public ::testing::TestWithParam<std::string> {
  protected:
@@ -168,7 +168,8 @@ TEST_P(SearchModel, PagesAndTotalsMatchTheModel) {
   std::uniform_int_distribution<Millis> when(lo - 5, hi + 5);
   const std::vector<std::string> filters = {"ti",  "tiger12", "TIGER", "a*b",     "?c[",
                                             "철수", "김철수",   "zzz",   "GRESS",   "x",
-                                            "\"hi", "y \"h",    "r1",    "iger120"};
+                                            "\"hi", "y \"h",    "r1",    "iger120",
+                                            "abcdef"};  // "abcXdef" holds its trigrams abc, def
   const std::vector<int64_t> sizes = {1, 7, 25, 1000};
   for (int iter = 0; iter < 400; ++iter) {
     Params p;

@@ -495,9 +495,10 @@ class SqliteTx final : public Tx {
 
   std::vector<VisitRow> SearchVisits(RowId tenant, RowId session, const VisitQuery& vq) override {
     const Plan& plan = PlanSearch(tenant, session, vq);
-    std::string sql = SearchSource(plan);
-    int64_t limit = vq.page.size;
-    int64_t offset = vq.page.offset();
+    const std::string select =
+        "SELECT " + SearchColumns() + " FROM visits v JOIN profiles p ON p.id = v.profile_id";
+    const int64_t limit = vq.page.size;
+    const int64_t offset = vq.page.offset();
     if (plan.kind == Plan::kSeq) {
       // The page is the seq range [first, last] of the matching range [lo, hi].
       int64_t first = 0, last = -1;
@@ -510,28 +511,22 @@ class SqliteTx final : public Tx {
           first = std::max(plan.lo, last - limit + 1);
         }
       }
-      sql += " WHERE v.session_id = ? AND v.tenant_id = ? AND v.seq BETWEEN ? AND ? ORDER BY v.seq";
-      sql += vq.ascending ? " ASC" : " DESC";
-      Query q = db_.Prepare(sql);
+      Query q = db_.Prepare(select +
+                            " WHERE v.session_id = ? AND v.tenant_id = ? AND v.seq BETWEEN ? AND ?"
+                            " ORDER BY v.seq" + (vq.ascending ? " ASC" : " DESC"));
       q.Bind(session).Bind(tenant).Bind(first).Bind(last);
       return ReadRows(q);
     }
-    sql += Where(vq);
-    const char* dir = vq.ascending ? " ASC" : " DESC";
-    switch (vq.sort) {
-      case VisitSort::kCreatedAt:
-        sql += std::string(" ORDER BY v.created_at") + dir;
-        break;
-      case VisitSort::kParticipantId:
-        sql += std::string(" ORDER BY p.participant_id") + dir;
-        break;
-      case VisitSort::kNickname:
-        sql += std::string(" ORDER BY p.nickname") + dir;
-        break;
+    if (plan.kind == Plan::kMembers) {
+      // Sorts the matching visits by what the index holds, then reads the page's rows only.
+      Query q = db_.Prepare(select + " WHERE v.id IN (SELECT v.id" +
+                            MembersSource(vq, vq.sort != VisitSort::kCreatedAt) + OrderBy(vq) +
+                            " LIMIT ? OFFSET ?)" + OrderBy(vq));
+      BindMembers(q, plan, tenant, session, vq);
+      q.Bind(limit).Bind(offset);
+      return ReadRows(q);
     }
-    sql += std::string(", v.id") + dir + " LIMIT ? OFFSET ?";
-    Query q = db_.Prepare(sql);
-    BindSource(q, plan, tenant, session);
+    Query q = db_.Prepare(select + Where(vq) + OrderBy(vq) + " LIMIT ? OFFSET ?");
     BindWhere(q, tenant, session, vq);
     q.Bind(limit).Bind(offset);
     return ReadRows(q);
@@ -540,16 +535,15 @@ class SqliteTx final : public Tx {
   int64_t CountVisits(RowId tenant, RowId session, const VisitQuery& vq) override {
     const Plan& plan = PlanSearch(tenant, session, vq);
     if (plan.kind == Plan::kSeq) return std::max<int64_t>(0, plan.hi - plan.lo + 1);
-    std::string sql;
     if (plan.kind == Plan::kMembers) {
-      sql = "SELECT count(*)" + std::string(kMembersFrom);
-    } else {
-      sql = "SELECT count(*) FROM visits v";
-      if (vq.nickname_folded) sql += " JOIN profiles p ON p.id = v.profile_id";
+      Query q = db_.Prepare("SELECT count(*)" + MembersSource(vq, false));
+      BindMembers(q, plan, tenant, session, vq);
+      q.Step();
+      return q.Int(0);
     }
-    sql += Where(vq);
-    Query q = db_.Prepare(sql);
-    BindSource(q, plan, tenant, session);
+    std::string sql = "SELECT count(*) FROM visits v";
+    if (vq.nickname_folded) sql += " JOIN profiles p ON p.id = v.profile_id";
+    Query q = db_.Prepare(sql + Where(vq));
     BindWhere(q, tenant, session, vq);
     q.Step();
     return q.Int(0);
@@ -584,24 +578,44 @@ class SqliteTx final : public Tx {
     std::string profiles;
   };
 
-  // Visits of the candidate profiles' members; Where() adds the filters.
-  static constexpr char kMembersFrom[] =
-      " FROM json_each(?) j CROSS JOIN members m ON m.session_id = ? AND m.tenant_id = ? AND "
-      "m.profile_id = j.value CROSS JOIN visits v ON v.member_id = m.id CROSS JOIN profiles p "
-      "ON p.id = v.profile_id";
-
   static const std::string& SearchColumns() {
     static const std::string cols = Cols(kVisitCols, "v") + ", " + Cols(kProfileCols, "p");
     return cols;
   }
 
-  static std::string SearchSource(const Plan& plan) {
-    if (plan.kind == Plan::kMembers) return "SELECT " + SearchColumns() + kMembersFrom;
-    return "SELECT " + SearchColumns() + " FROM visits v JOIN profiles p ON p.id = v.profile_id";
+  // " ORDER BY <the query's sort> <dir>, v.id <dir>".
+  static std::string OrderBy(const VisitQuery& vq) {
+    const char* dir = vq.ascending ? " ASC" : " DESC";
+    const char* key = vq.sort == VisitSort::kCreatedAt       ? "v.created_at"
+                      : vq.sort == VisitSort::kParticipantId ? "p.participant_id"
+                                                             : "p.nickname";
+    return std::string(" ORDER BY ") + key + dir + ", v.id" + dir;
   }
 
-  static void BindSource(Query& q, const Plan& plan, RowId tenant, RowId session) {
-    if (plan.kind == Plan::kMembers) q.Bind(plan.profiles).Bind(session).Bind(tenant);
+  // FROM and WHERE of the kMembers plan: the visits of the candidates' members in this session,
+  // within the time filters. The candidates are exact (tenant and nickname checked), and a
+  // member's visits are in its session and tenant, so without a leave-time filter the visits
+  // are read from visits_by_member alone. `with_profile` joins the profile as p.
+  static std::string MembersSource(const VisitQuery& vq, bool with_profile) {
+    std::string s =
+        " FROM json_each(?) j CROSS JOIN members m ON m.session_id = ? AND m.tenant_id = ? AND "
+        "m.profile_id = j.value CROSS JOIN visits v ON v.member_id = m.id";
+    if (with_profile) s += " CROSS JOIN profiles p ON p.id = v.profile_id";
+    s += " WHERE 1";
+    if (vq.created_from) s += " AND v.created_at >= ?";
+    if (vq.created_to) s += " AND v.created_at <= ?";
+    if (vq.deleted_from) s += " AND v.deleted_at >= ?";
+    if (vq.deleted_to) s += " AND v.deleted_at <= ?";
+    return s;
+  }
+
+  static void BindMembers(Query& q, const Plan& plan, RowId tenant, RowId session,
+                          const VisitQuery& vq) {
+    q.Bind(plan.profiles).Bind(session).Bind(tenant);
+    for (const std::optional<Millis>& t :
+         {vq.created_from, vq.created_to, vq.deleted_from, vq.deleted_to}) {
+      if (t) q.Bind(*t);
+    }
   }
 
   static std::vector<VisitRow> ReadRows(Query& q) {
@@ -667,14 +681,16 @@ class SqliteTx final : public Tx {
     const std::optional<std::string> match = TrigramMatch(*vq.nickname_folded);
     if (!match) return plan;
     // The scan reads at most the visits in the created range; the member path costs a few
-    // index reads per candidate profile. Take it when that is clearly cheaper. Candidates
-    // contain every trigram of the filter: a superset of the matches (of every tenant), which
-    // the member join and the filter itself narrow down.
+    // index reads per matching profile. Take it when that is clearly cheaper. The trigram
+    // index gives the profiles holding the filter's trigrams; each is checked for the filter
+    // itself and the tenant.
     const auto [lo, hi] = CreatedSeqRange(tenant, session, vq);
     const int64_t max_profiles = std::max<int64_t>(0, hi - lo + 1) / 4;
     Query q = db_.Prepare(
-        "SELECT rowid FROM profile_nicknames WHERE profile_nicknames MATCH ? LIMIT ?");
-    q.Bind(*match).Bind(max_profiles + 1);
+        "SELECT p.id FROM profile_nicknames f CROSS JOIN profiles p ON p.id = f.rowid "
+        "WHERE profile_nicknames MATCH ? AND p.tenant_id = ? AND instr(p.nickname_folded, ?) > 0 "
+        "LIMIT ?");
+    q.Bind(*match).Bind(tenant).Bind(*vq.nickname_folded).Bind(max_profiles + 1);
     std::string ids = "[";
     int64_t n = 0;
     while (q.Step()) {
@@ -689,8 +705,8 @@ class SqliteTx final : public Tx {
 
   // An FTS5 query for text holding the trigrams (3-code-point sequences) of s that tile it:
   // those starting at 0, 3, 6... and the last one. Every text containing s matches; so may a
-  // few others, which the filter itself removes later. nullopt when s is shorter than 3 code
-  // points (the trigram index cannot help).
+  // few others (the caller checks s itself). nullopt when s is shorter than 3 code points (the
+  // trigram index cannot help).
   static std::optional<std::string> TrigramMatch(std::string_view s) {
     std::vector<size_t> starts;  // byte offset of each code point, then the end
     for (size_t i = 0; i < s.size(); ++i) {
