@@ -481,34 +481,32 @@ int PgCeiling(const Args& a) {
   prepare("profile",
           "INSERT INTO profiles (tenant_id, participant_id, nickname, nickname_folded, "
           "profile_image_url, created_at) VALUES ($1, $2, $3, lower($3), $4, $5)");
-  // Participant $3 of session $2: its member row, found through the unique indexes.
-  constexpr char kMember[] =
-      "SELECT m.id, m.profile_id, m.last_visit_id FROM members m JOIN profiles p ON "
-      "p.tenant_id = m.tenant_id AND p.id = m.profile_id WHERE p.tenant_id = $1 AND "
-      "p.participant_id = $3 AND m.session_id = $2";
+  // Participant $3 of session $2: its member row. Every lookup is an equality on a whole
+  // unique key (scalar subqueries), so no plan depends on the new tenant's statistics.
+  constexpr char kProfileId[] =
+      "(SELECT id FROM profiles WHERE tenant_id = $1 AND participant_id = $3)";
+  const std::string member_where =
+      std::string("tenant_id = $1 AND session_id = $2 AND profile_id = ") + kProfileId;
   prepare("member",
           "INSERT INTO members (tenant_id, session_id, profile_id, ivs_participant_id, "
           "first_join_at) SELECT $1, $2, id, $3, $4 FROM profiles WHERE tenant_id = $1 AND "
           "participant_id = $3");
-  prepare("enter", (std::string("WITH m AS (") + kMember +
-                    "), v AS (INSERT INTO visits (tenant_id, session_id, member_id, profile_id, "
-                    "uuid, created_at) SELECT $1, $2, m.id, m.profile_id, $4, $5 FROM m "
-                    "RETURNING id, member_id) UPDATE members SET open_visit_id = v.id, "
-                    "last_visit_id = v.id FROM v WHERE members.tenant_id = $1 AND "
-                    "members.id = v.member_id")
+  prepare("enter", ("WITH v AS (INSERT INTO visits (tenant_id, session_id, member_id, "
+                    "profile_id, uuid, created_at) SELECT $1, $2, id, profile_id, $4, $5 FROM "
+                    "members WHERE " + member_where +
+                    " RETURNING id, member_id) UPDATE members SET open_visit_id = (SELECT id FROM "
+                    "v), last_visit_id = (SELECT id FROM v) WHERE tenant_id = $1 AND id = "
+                    "(SELECT member_id FROM v)")
                        .c_str());
-  prepare("leave", (std::string("WITH m AS (") + kMember +
-                    "), c AS (UPDATE members SET open_visit_id = NULL FROM m WHERE "
-                    "members.tenant_id = $1 AND members.id = m.id RETURNING m.last_visit_id) "
-                    "UPDATE visits SET deleted_at = $4 FROM c WHERE visits.tenant_id = $1 AND "
-                    "visits.id = c.last_visit_id")
+  prepare("leave", ("WITH c AS (UPDATE members SET open_visit_id = NULL WHERE " + member_where +
+                    " RETURNING last_visit_id) UPDATE visits SET deleted_at = $4 WHERE "
+                    "tenant_id = $1 AND id = (SELECT last_visit_id FROM c)")
                        .c_str());
   prepare("session",
           "UPDATE sessions SET participant_count = participant_count + $3, visit_count = "
           "visit_count + $4 WHERE tenant_id = $1 AND id = $2");
-  prepare("event", (std::string("INSERT INTO events (tenant_id, session_id, member_id, name, "
-                                "at) SELECT $1, $2, m.id, $4, $5 FROM (") +
-                    kMember + ") m")
+  prepare("event", ("INSERT INTO events (tenant_id, session_id, member_id, name, at) SELECT $1, "
+                    "$2, id, $4, $5 FROM members WHERE " + member_where)
                        .c_str());
   if (PQenterPipelineMode(conn) != 1) Die("pg: pipeline mode unavailable");
   int queued = 0;
