@@ -101,7 +101,7 @@ class SearchModel : public ::testing::TestWithParam<std::string> {
       const std::string pid = "p" + std::to_string(who(rng_));
       if (pct(rng_) < 60) {
         std::string& current = nicknames_[pid];
-        if (current.empty() || pct(rng_) < 10) current = kNicknames[nick(rng_)];
+        if (current.empty() || pct(rng_) < 2) current = kNicknames[nick(rng_)];
         auto r = Wait<VisitView>([&](Callback<VisitView> cb) {
           service_->Enter(a, s.uuid, EnterRequest{pid, current, std::nullopt, std::nullopt}, cb);
         });
@@ -155,7 +155,7 @@ TEST_P(SearchModel, PagesAndTotalsMatchTheModel) {
   nicknames_.clear();
   Churn(foreign, s3, 150, nullptr);
   nicknames_ = saved;
-  Churn(app, s, 1000, &model);
+  Churn(app, s, 3000, &model);
   Churn(sibling, s2, 50, nullptr);
   ASSERT_GT(model.size(), 200u) << "the churn should open many visits";
 
@@ -169,7 +169,7 @@ TEST_P(SearchModel, PagesAndTotalsMatchTheModel) {
   const std::vector<std::string> filters = {"ti",  "tiger12", "TIGER", "a*b",     "?c[",
                                             "철수", "김철수",   "zzz",   "GRESS",   "x",
                                             "\"hi", "y \"h",    "r1",    "iger120",
-                                            "abcdef"};  // "abcXdef" holds its trigrams abc, def
+                                            "abcdef", "r12",    "ESS",   "def",     "철수"};
   const std::vector<int64_t> sizes = {1, 7, 25, 1000};
   for (int iter = 0; iter < 400; ++iter) {
     Params p;

@@ -567,9 +567,9 @@ class SqliteTx final : public Tx {
   // How a search of one session's visits runs (see 003_search.sql):
   // - kSeq: the default order without filters other than the created-time range. The matching
   //   visits are exactly those with seq in [lo, hi]; pages and the count are arithmetic.
-  // - kMembers: a nickname filter of 3+ characters that few profiles match. The trigram index
-  //   finds the tenant's matching profiles (listed in `profiles`, a JSON array), then their
-  //   members in this session, then those members' visits: cost follows the matches.
+  // - kMembers: a nickname filter of 3+ characters that few profiles match. The suffix index
+  //   gives the tenant's matching profiles (listed in `profiles`, a JSON array), then come
+  //   their members in this session, then those members' visits: cost follows the matches.
   // - kScan: the session's visits (narrowed by an index on a time range when there is one),
   //   each checked against the filters.
   struct Plan {
@@ -677,36 +677,23 @@ class SqliteTx final : public Tx {
       std::tie(plan.lo, plan.hi) = CreatedSeqRange(tenant, session, vq);
       return plan;
     }
-    if (!vq.nickname_folded) return plan;
-    const std::optional<std::string> match = TrigramMatch(*vq.nickname_folded);
-    if (!match) return plan;
+    if (!vq.nickname_folded || Utf8Length(*vq.nickname_folded).value_or(0) < 3) return plan;
     // The scan reads at most the visits in the created range (~0.5 us each); the member path
     // costs ~10 us per matching profile (its member, its visits, for the count and the page).
-    // Take it when that is cheaper. The trigram index gives the profiles holding the filter's
-    // trigrams; each is checked for the filter itself and the tenant.
+    // Take it when that is cheaper. The matching profiles are the tenant's suffixes starting
+    // with the filter (003_search.sql).
     const auto [lo, hi] = CreatedSeqRange(tenant, session, vq);
     const int64_t max_profiles = std::max<int64_t>(0, hi - lo + 1) / 20;
-    // From the index alone first: too many candidates (of any tenant) mean a scan, found out
-    // before reading any profile.
-    std::string candidates = "[";
-    {
-      Query q = db_.Prepare(
-          "SELECT rowid FROM profile_nicknames WHERE profile_nicknames MATCH ? LIMIT ?");
-      q.Bind(*match).Bind(max_profiles + 1);
-      int64_t n = 0;
-      while (q.Step()) {
-        if (++n > max_profiles) return plan;
-        if (n > 1) candidates += ',';
-        candidates += std::to_string(q.Int(0));
-      }
-    }
     Query q = db_.Prepare(
-        "SELECT p.id FROM json_each(?) j CROSS JOIN profiles p ON p.id = j.value "
-        "WHERE p.tenant_id = ? AND instr(p.nickname_folded, ?) > 0");
-    q.Bind(candidates + "]").Bind(tenant).Bind(*vq.nickname_folded);
+        "SELECT DISTINCT profile_id FROM profile_nickname_suffixes WHERE tenant_id = ? AND "
+        "suffix >= ? AND suffix < ? LIMIT ?");
+    q.Bind(tenant).Bind(*vq.nickname_folded).Bind(PrefixEnd(*vq.nickname_folded));
+    q.Bind(max_profiles + 1);
     std::string ids = "[";
+    int64_t n = 0;
     while (q.Step()) {
-      if (ids.size() > 1) ids += ',';
+      if (++n > max_profiles) return plan;
+      if (n > 1) ids += ',';
       ids += std::to_string(q.Int(0));
     }
     plan.kind = Plan::kMembers;
@@ -714,32 +701,11 @@ class SqliteTx final : public Tx {
     return plan;
   }
 
-  // An FTS5 query for text holding the trigrams (3-code-point sequences) of s that tile it:
-  // those starting at 0, 3, 6... and the last one. Every text containing s matches; so may a
-  // few others (the caller checks s itself). nullopt when s is shorter than 3 code points (the
-  // trigram index cannot help).
-  static std::optional<std::string> TrigramMatch(std::string_view s) {
-    std::vector<size_t> starts;  // byte offset of each code point, then the end
-    for (size_t i = 0; i < s.size(); ++i) {
-      if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
-    }
-    const size_t n = starts.size();
-    if (n < 3) return std::nullopt;
-    starts.push_back(s.size());
-    std::vector<size_t> picks;
-    for (size_t i = 0; i + 3 <= n; i += 3) picks.push_back(i);
-    if (picks.back() != n - 3) picks.push_back(n - 3);
-    std::string match;
-    for (size_t i : picks) {
-      if (!match.empty()) match += " AND ";
-      match += '"';
-      for (char c : s.substr(starts[i], starts[i + 3] - starts[i])) {
-        match += c;
-        if (c == '"') match += '"';
-      }
-      match += '"';
-    }
-    return match;
+  // The least byte string greater than every string that starts with `prefix` (binary order).
+  // REQUIRES: prefix is non-empty UTF-8 (so holds no 0xFF byte).
+  static std::string PrefixEnd(std::string prefix) {
+    prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+    return prefix;
   }
 
   static std::string Where(const VisitQuery& vq) {
