@@ -4,7 +4,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Uni
 LISTEN ?= 127.0.0.1:8080
 DATABASE ?= sqlite:var/rollcall.db
 
-.PHONY: deps build run test clean format asan fuzz
+.PHONY: deps build run test clean format asan fuzz bench
 
 deps:
 	@scripts/install-deps
@@ -31,6 +31,11 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	scripts/asan-build build/fuzz -O1
 	BUILD_ASAN=build/fuzz scripts/fuzz $(FUZZ_SECONDS)
+
+# The benchmark (not part of `make test`): installs nginx and wrk if missing, builds, prints
+# one table. See docs/benchmarks.md.
+bench:
+	bench/run $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h')

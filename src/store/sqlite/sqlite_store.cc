@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -10,6 +13,7 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "core/crypto.h"
@@ -359,9 +363,31 @@ class SqliteTx final : public Tx {
         .Run();
   }
 
+  // Also assigns the visit's seq (006_search.sql): the next number when it is the session's
+  // latest enter, otherwise its rank, moving the visits entered after it up by one.
   void InsertVisit(Visit* v) override {
+    int64_t seq = 1;
+    bool in_order = true;
+    {
+      Query last = db_.Prepare(
+          "SELECT seq, created_at FROM visits WHERE session_id = ? ORDER BY seq DESC LIMIT 1");
+      if (last.Bind(v->session_id).Step()) {
+        seq = last.Int(0) + 1;
+        in_order = v->created_at >= last.Int(1);
+      }
+    }
+    if (!in_order) {
+      db_.Prepare("UPDATE visits SET seq = -(seq + 1) WHERE session_id = ? AND created_at > ?")
+          .Bind(v->session_id)
+          .Bind(v->created_at)
+          .Run();
+      seq -= db_.Changes();
+      db_.Prepare("UPDATE visits SET seq = -seq WHERE session_id = ? AND seq < 0")
+          .Bind(v->session_id)
+          .Run();
+    }
     db_.Prepare("INSERT INTO visits (tenant_id, session_id, member_id, profile_id, uuid, "
-                "created_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                "created_at, deleted_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         .Bind(v->tenant_id)
         .Bind(v->session_id)
         .Bind(v->member_id)
@@ -369,6 +395,7 @@ class SqliteTx final : public Tx {
         .Bind(v->uuid)
         .Bind(v->created_at)
         .Bind(v->deleted_at)
+        .Bind(seq)
         .Run();
     v->id = db_.LastInsertId();
   }
@@ -417,35 +444,56 @@ class SqliteTx final : public Tx {
   }
 
   std::vector<VisitRow> SearchVisits(RowId tenant, RowId session, const VisitQuery& vq) override {
-    std::string sql = "SELECT " + Cols(kVisitCols, "v") + ", " + Cols(kProfileCols, "p") +
-                      " FROM visits v JOIN profiles p ON p.id = v.profile_id";
-    sql += Where(vq);
-    const char* dir = vq.ascending ? " ASC" : " DESC";
-    switch (vq.sort) {
-      case VisitSort::kCreatedAt:
-        sql += std::string(" ORDER BY v.created_at") + dir;
-        break;
-      case VisitSort::kParticipantId:
-        sql += std::string(" ORDER BY p.participant_id") + dir;
-        break;
-      case VisitSort::kNickname:
-        sql += std::string(" ORDER BY p.nickname") + dir;
-        break;
+    const Plan& plan = PlanSearch(tenant, session, vq);
+    const std::string select =
+        "SELECT " + SearchColumns() + " FROM visits v JOIN profiles p ON p.id = v.profile_id";
+    const int64_t limit = vq.page.size;
+    const int64_t offset = vq.page.offset();
+    if (plan.kind == Plan::kSeq) {
+      // The page is the seq range [first, last] of the matching range [lo, hi].
+      int64_t first = 0, last = -1;
+      if (offset <= plan.hi - plan.lo) {
+        if (vq.ascending) {
+          first = plan.lo + offset;
+          last = std::min(plan.hi, first + limit - 1);
+        } else {
+          last = plan.hi - offset;
+          first = std::max(plan.lo, last - limit + 1);
+        }
+      }
+      Query q = db_.Prepare(select +
+                            " WHERE v.session_id = ? AND v.tenant_id = ? AND v.seq BETWEEN ? AND ?"
+                            " ORDER BY v.seq" + (vq.ascending ? " ASC" : " DESC"));
+      q.Bind(session).Bind(tenant).Bind(first).Bind(last);
+      return ReadRows(q);
     }
-    sql += std::string(", v.id") + dir + " LIMIT ? OFFSET ?";
-    Query q = db_.Prepare(sql);
+    if (plan.kind == Plan::kMembers) {
+      // Sorts the matching visits by what the index holds, then reads the page's rows only.
+      Query q = db_.Prepare(select + " WHERE v.id IN (SELECT v.id" +
+                            MembersSource(vq, vq.sort != VisitSort::kCreatedAt) + OrderBy(vq) +
+                            " LIMIT ? OFFSET ?)" + OrderBy(vq));
+      BindMembers(q, plan, tenant, session, vq);
+      q.Bind(limit).Bind(offset);
+      return ReadRows(q);
+    }
+    Query q = db_.Prepare(select + Where(vq) + OrderBy(vq) + " LIMIT ? OFFSET ?");
     BindWhere(q, tenant, session, vq);
-    q.Bind(vq.page.size).Bind(vq.page.offset());
-    std::vector<VisitRow> out;
-    while (q.Step()) out.push_back(VisitRow{ReadVisit(q), ReadProfile(q, rows::kVisitColCount)});
-    return out;
+    q.Bind(limit).Bind(offset);
+    return ReadRows(q);
   }
 
   int64_t CountVisits(RowId tenant, RowId session, const VisitQuery& vq) override {
+    const Plan& plan = PlanSearch(tenant, session, vq);
+    if (plan.kind == Plan::kSeq) return std::max<int64_t>(0, plan.hi - plan.lo + 1);
+    if (plan.kind == Plan::kMembers) {
+      Query q = db_.Prepare("SELECT count(*)" + MembersSource(vq, false));
+      BindMembers(q, plan, tenant, session, vq);
+      q.Step();
+      return q.Int(0);
+    }
     std::string sql = "SELECT count(*) FROM visits v";
     if (vq.nickname_folded) sql += " JOIN profiles p ON p.id = v.profile_id";
-    sql += Where(vq);
-    Query q = db_.Prepare(sql);
+    Query q = db_.Prepare(sql + Where(vq));
     BindWhere(q, tenant, session, vq);
     q.Step();
     return q.Int(0);
@@ -1062,6 +1110,150 @@ class SqliteTx final : public Tx {
   }
 
  private:
+  // How a search of one session's visits runs (see 006_search.sql):
+  // - kSeq: the default order without filters other than the created-time range. The matching
+  //   visits are exactly those with seq in [lo, hi]; pages and the count are arithmetic.
+  // - kMembers: a nickname filter of 3+ characters that few profiles match. The suffix index
+  //   gives the tenant's matching profiles (listed in `profiles`, a JSON array), then come
+  //   their members in this session, then those members' visits: cost follows the matches.
+  // - kScan: the session's visits (narrowed by an index on a time range when there is one),
+  //   each checked against the filters.
+  struct Plan {
+    enum Kind { kSeq, kMembers, kScan } kind = kScan;
+    int64_t lo = 1, hi = 0;
+    std::string profiles;
+  };
+
+  static const std::string& SearchColumns() {
+    static const std::string cols = Cols(kVisitCols, "v") + ", " + Cols(kProfileCols, "p");
+    return cols;
+  }
+
+  // " ORDER BY <the query's sort> <dir>, v.id <dir>".
+  static std::string OrderBy(const VisitQuery& vq) {
+    const char* dir = vq.ascending ? " ASC" : " DESC";
+    const char* key = vq.sort == VisitSort::kCreatedAt       ? "v.created_at"
+                      : vq.sort == VisitSort::kParticipantId ? "p.participant_id"
+                                                             : "p.nickname";
+    return std::string(" ORDER BY ") + key + dir + ", v.id" + dir;
+  }
+
+  // FROM and WHERE of the kMembers plan: the visits of the candidates' members in this session,
+  // within the time filters. The candidates are exact (tenant and nickname checked), and a
+  // member's visits are in its session and tenant, so without a leave-time filter the visits
+  // are read from visits_by_member alone. `with_profile` joins the profile as p.
+  static std::string MembersSource(const VisitQuery& vq, bool with_profile) {
+    std::string s =
+        " FROM json_each(?) j CROSS JOIN members m ON m.session_id = ? AND m.tenant_id = ? AND "
+        "m.profile_id = j.value CROSS JOIN visits v ON v.member_id = m.id";
+    if (with_profile) s += " CROSS JOIN profiles p ON p.id = v.profile_id";
+    s += " WHERE 1";
+    if (vq.created_from) s += " AND v.created_at >= ?";
+    if (vq.created_to) s += " AND v.created_at <= ?";
+    if (vq.deleted_from) s += " AND v.deleted_at >= ?";
+    if (vq.deleted_to) s += " AND v.deleted_at <= ?";
+    return s;
+  }
+
+  static void BindMembers(Query& q, const Plan& plan, RowId tenant, RowId session,
+                          const VisitQuery& vq) {
+    q.Bind(plan.profiles).Bind(session).Bind(tenant);
+    for (const std::optional<Millis>& t :
+         {vq.created_from, vq.created_to, vq.deleted_from, vq.deleted_to}) {
+      if (t) q.Bind(*t);
+    }
+  }
+
+  static std::vector<VisitRow> ReadRows(Query& q) {
+    std::vector<VisitRow> out;
+    while (q.Step()) out.push_back(VisitRow{ReadVisit(q), ReadProfile(q, rows::kVisitColCount)});
+    return out;
+  }
+
+  // The seq of the session's first visit entered at or after `from` (ascending) or last entered
+  // at or before it (descending); nullopt when there is none.
+  std::optional<int64_t> SeqAt(RowId tenant, RowId session, Millis at, bool from) {
+    Query q = db_.Prepare(
+        from ? "SELECT seq FROM visits WHERE session_id = ? AND tenant_id = ? AND created_at >= ? "
+               "ORDER BY created_at, id LIMIT 1"
+             : "SELECT seq FROM visits WHERE session_id = ? AND tenant_id = ? AND created_at <= ? "
+               "ORDER BY created_at DESC, id DESC LIMIT 1");
+    q.Bind(session).Bind(tenant).Bind(at);
+    if (!q.Step()) return std::nullopt;
+    return q.Int(0);
+  }
+
+  // [lo, hi]: the seq range of the session's visits entered within the query's created range.
+  std::pair<int64_t, int64_t> CreatedSeqRange(RowId tenant, RowId session, const VisitQuery& vq) {
+    int64_t lo = 1, hi = 0;
+    if (vq.created_to) {
+      hi = SeqAt(tenant, session, *vq.created_to, false).value_or(0);
+    } else {
+      Query q = db_.Prepare(
+          "SELECT coalesce(max(seq), 0) FROM visits WHERE session_id = ? AND tenant_id = ?");
+      q.Bind(session).Bind(tenant).Step();
+      hi = q.Int(0);
+    }
+    if (vq.created_from) lo = SeqAt(tenant, session, *vq.created_from, true).value_or(hi + 1);
+    return {lo, hi};
+  }
+
+  // The plan of (tenant, session, vq), computed once per transaction: a search asks for the
+  // page and then the count of the same query.
+  const Plan& PlanSearch(RowId tenant, RowId session, const VisitQuery& vq) {
+    std::string key = std::to_string(tenant) + '/' + std::to_string(session) + '/' +
+                      std::to_string(static_cast<int>(vq.sort));
+    for (const std::optional<Millis>& t :
+         {vq.created_from, vq.created_to, vq.deleted_from, vq.deleted_to}) {
+      key += t ? '/' + std::to_string(*t) : std::string("/-");
+    }
+    key += vq.nickname_folded ? "/=" + *vq.nickname_folded : std::string("/-");
+    if (plan_key_ != key) {
+      plan_ = MakePlan(tenant, session, vq);
+      plan_key_ = std::move(key);
+    }
+    return plan_;
+  }
+
+  Plan MakePlan(RowId tenant, RowId session, const VisitQuery& vq) {
+    Plan plan;
+    const bool by_time_only = !vq.nickname_folded && !vq.deleted_from && !vq.deleted_to;
+    if (by_time_only && vq.sort == VisitSort::kCreatedAt) {
+      plan.kind = Plan::kSeq;
+      std::tie(plan.lo, plan.hi) = CreatedSeqRange(tenant, session, vq);
+      return plan;
+    }
+    if (!vq.nickname_folded || Utf8Length(*vq.nickname_folded).value_or(0) < 3) return plan;
+    // The scan reads at most the visits in the created range (~0.5 us each); the member path
+    // costs ~10 us per matching profile (its member, its visits, for the count and the page).
+    // Take it when that is cheaper. The matching profiles are the tenant's suffixes starting
+    // with the filter (006_search.sql).
+    const auto [lo, hi] = CreatedSeqRange(tenant, session, vq);
+    const int64_t max_profiles = std::max<int64_t>(0, hi - lo + 1) / 20;
+    Query q = db_.Prepare(
+        "SELECT DISTINCT profile_id FROM profile_nickname_suffixes WHERE tenant_id = ? AND "
+        "suffix >= ? AND suffix < ? LIMIT ?");
+    q.Bind(tenant).Bind(*vq.nickname_folded).Bind(PrefixEnd(*vq.nickname_folded));
+    q.Bind(max_profiles + 1);
+    std::string ids = "[";
+    int64_t n = 0;
+    while (q.Step()) {
+      if (++n > max_profiles) return plan;
+      if (n > 1) ids += ',';
+      ids += std::to_string(q.Int(0));
+    }
+    plan.kind = Plan::kMembers;
+    plan.profiles = ids + "]";
+    return plan;
+  }
+
+  // The least byte string greater than every string that starts with `prefix` (binary order).
+  // REQUIRES: prefix is non-empty UTF-8 (so holds no 0xFF byte).
+  static std::string PrefixEnd(std::string prefix) {
+    prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+    return prefix;
+  }
+
   static std::string Where(const VisitQuery& vq) {
     std::string w = " WHERE v.session_id = ? AND v.tenant_id = ?";
     if (vq.nickname_folded) w += " AND instr(p.nickname_folded, ?) > 0";
@@ -1082,6 +1274,8 @@ class SqliteTx final : public Tx {
   }
 
   Db& db_;
+  std::string plan_key_;
+  Plan plan_;
 };
 
 void Configure(Db* db) {
@@ -1089,6 +1283,12 @@ void Configure(Db* db) {
   db->Exec("PRAGMA synchronous = FULL");
   db->Exec("PRAGMA foreign_keys = OFF");
   db->Exec("PRAGMA cache_size = -16384");
+  // Statement journals (one per write's SAVEPOINT) and sorts stay in memory: on disk they cost
+  // a temp-file write per page a write touches.
+  db->Exec("PRAGMA temp_store = MEMORY");
+  // A checkpoint per 40 MB of WAL rather than 4 MB: pages that many commits rewrite (session
+  // rows, index tails) are copied to the database file once per checkpoint.
+  db->Exec("PRAGMA wal_autocheckpoint = 10000");
 }
 
 void Migrate(Db* db) {
@@ -1096,14 +1296,15 @@ void Migrate(Db* db) {
   try {
     db->Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
              "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-    int64_t current = 0;
+    // Every embedded migration not yet recorded, in version order: a migration merged later
+    // with a lower number than one already applied is applied too.
+    std::vector<int64_t> applied;
     {
-      Query q = db->Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
-      q.Step();
-      current = q.Int(0);
+      Query q = db->Prepare("SELECT version FROM schema_migrations");
+      while (q.Step()) applied.push_back(q.Int(0));
     }
     for (const Migration& m : SqliteMigrations()) {
-      if (m.version <= current) continue;
+      if (std::find(applied.begin(), applied.end(), m.version) != applied.end()) continue;
       db->Exec(m.sql);
       db->Prepare("INSERT INTO schema_migrations (version, name, applied_at) "
                   "VALUES (?, ?, CAST(strftime('%s', 'now') AS INTEGER) * 1000)")
@@ -1155,10 +1356,10 @@ class SqliteStore final : public Store {
     }
     Status s;
     try {
-      db->Exec("BEGIN");
+      db->Prepare("BEGIN").Run();
       SqliteTx tx(db.get());
       s = fn(tx);
-      db->Exec("COMMIT");
+      db->Prepare("COMMIT").Run();
     } catch (const StoreFailure& f) {
       sqlite3_exec(db->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
       s = ToStatus(f);
@@ -1248,6 +1449,7 @@ class SqliteStore final : public Store {
     auto db = std::make_unique<Db>(path_);
     db->Exec("PRAGMA query_only = 1");
     db->Exec("PRAGMA cache_size = -8192");
+    db->Exec("PRAGMA temp_store = MEMORY");
     return db;
   }
 
@@ -1257,6 +1459,7 @@ class SqliteStore final : public Store {
   }
 
   void WriterLoop() {
+    pthread_setname_np(pthread_self(), "rollcall-writer");
     std::vector<Item> batch;
     std::vector<Status> results;
     for (;;) {
@@ -1276,33 +1479,55 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Runs the batch in one transaction and commits it. A fn that fails must leave no change
+  // behind. Most fail before they write (a missing session, an ended one), so the batch first
+  // runs without a savepoint per fn (each costs about a tenth of a write); if a fn fails after
+  // changing something, the transaction is rolled back and the whole batch runs again with a
+  // savepoint around each fn (fns may run again: see Store::Write).
   void RunBatch(std::vector<Item>& batch, std::vector<Status>* results) {
+    if (RunBatchIn(batch, results, /*savepoints=*/false)) return;
+    results->clear();
+    RunBatchIn(batch, results, /*savepoints=*/true);
+  }
+
+  // Returns false, with the transaction rolled back, when a fn failed after changing something
+  // and `savepoints` is false.
+  bool RunBatchIn(std::vector<Item>& batch, std::vector<Status>* results, bool savepoints) {
     Db& db = *writer_db_;
     try {
-      db.Exec("BEGIN IMMEDIATE");
+      db.Prepare("BEGIN IMMEDIATE").Run();
     } catch (const StoreFailure& f) {
       results->assign(batch.size(), ToStatus(f));
-      return;
+      return true;
     }
     SqliteTx tx(&db);
     try {
       for (Item& item : batch) {
-        db.Exec("SAVEPOINT w");
+        if (savepoints) db.Prepare("SAVEPOINT w").Run();
+        const int64_t changes = sqlite3_total_changes64(db.raw());
+        bool threw = false;
         Status s;
         try {
           s = item.fn(tx);
         } catch (const StoreFailure& f) {
           s = ToStatus(f);
+          threw = true;
         }
-        if (!s.ok()) db.Exec("ROLLBACK TO w");
-        db.Exec("RELEASE w");
+        if (savepoints) {
+          if (!s.ok()) db.Prepare("ROLLBACK TO w").Run();
+          db.Prepare("RELEASE w").Run();
+        } else if (!s.ok() && (threw || sqlite3_total_changes64(db.raw()) != changes)) {
+          sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+          return false;
+        }
         results->push_back(std::move(s));
       }
-      db.Exec("COMMIT");
+      db.Prepare("COMMIT").Run();
     } catch (const StoreFailure& f) {
       sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
       results->assign(batch.size(), Status::Unavailable(std::string("commit failed: ") + f.what()));
     }
+    return true;
   }
 
   const std::string path_;
