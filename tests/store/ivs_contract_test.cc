@@ -13,38 +13,17 @@
 #include "core/service.h"
 #include "core/stage_service.h"
 #include "store/store.h"
+#include "backends.h"
 
 namespace rollcall {
 namespace {
 
 constexpr Millis kT0 = 1795304540000;  // 2026-11-21T23:42:20Z
 
-std::vector<std::string> BackendUrls() {
-  std::vector<std::string> urls = {"sqlite"};
-  if (const char* pg = std::getenv("ROLLCALL_TEST_PG_URL"); pg != nullptr && *pg != '\0') {
-    urls.emplace_back(pg);
-  }
-  return urls;
-}
-
-template <typename T>
-StatusOr<T> Wait(const std::function<void(Callback<T>)>& start) {
-  std::promise<StatusOr<T>> p;
-  auto f = p.get_future();
-  start([&p](StatusOr<T> r) { p.set_value(std::move(r)); });
-  return f.get();
-}
-
 class IvsContract : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    url_ = GetParam();
-    if (url_ == "sqlite") {
-      dir_ = std::filesystem::temp_directory_path() /
-             ("rollcall-ivs-contract-" + std::to_string(::getpid()) + "-" + RandomAlnum(8));
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "store.db").string();
-    }
+    url_ = ResolveBackendUrl(GetParam(), "rollcall-ivs-contract", &dir_);
     StatusOr<std::unique_ptr<Store>> s = OpenStore(url_, StoreOptions{});
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s.value());
@@ -590,11 +569,7 @@ TEST_P(IvsContract, TenantsAreIsolated) {
       Code::kNotFound);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, IvsContract, ::testing::ValuesIn(BackendUrls()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param == "sqlite" ? std::string("sqlite")
-                                                         : std::string("postgres");
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, IvsContract, ::testing::ValuesIn(BackendUrls()), BackendName);
 
 }  // namespace
 }  // namespace rollcall

@@ -621,11 +621,7 @@ TEST_P(PresenceContract, RtmpRecordingFollowsTheRecordCallbacks) {
   EXPECT_TRUE(Get(st, sid, pub.participant_id).connected());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, PresenceContract, ::testing::ValuesIn(BackendUrls()),
-                         [](const ::testing::TestParamInfo<std::string>& i) {
-                           return i.param == "sqlite" ? std::string("sqlite")
-                                                      : std::string("postgres");
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, PresenceContract, ::testing::ValuesIn(BackendUrls()), BackendName);
 
 }  // namespace
 }  // namespace rollcall::presence_test

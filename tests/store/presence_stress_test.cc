@@ -216,11 +216,7 @@ TEST_P(PresenceStress, TheReportWithTheHighestSeqDecides) {
   CheckInvariants(st, sid);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, PresenceStress, ::testing::ValuesIn(BackendUrls()),
-                         [](const ::testing::TestParamInfo<std::string>& i) {
-                           return i.param == "sqlite" ? std::string("sqlite")
-                                                      : std::string("postgres");
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, PresenceStress, ::testing::ValuesIn(BackendUrls()), BackendName);
 
 }  // namespace
 }  // namespace rollcall::presence_test

@@ -17,27 +17,12 @@
 #include "core/service.h"
 #include "core/text.h"
 #include "store/store.h"
+#include "backends.h"
 
 namespace rollcall {
 namespace {
 
 constexpr Millis kT0 = 1795304540000;  // 2026-11-21T23:42:20Z
-
-std::vector<std::string> BackendUrls() {
-  std::vector<std::string> urls = {"sqlite"};
-  if (const char* pg = std::getenv("ROLLCALL_TEST_PG_URL"); pg != nullptr && *pg != '\0') {
-    urls.emplace_back(pg);
-  }
-  return urls;
-}
-
-template <typename T>
-StatusOr<T> Wait(std::function<void(Callback<T>)> start) {
-  std::promise<StatusOr<T>> p;
-  auto f = p.get_future();
-  start([&p](StatusOr<T> r) { p.set_value(std::move(r)); });
-  return f.get();
-}
 
 struct ModelVisit {
   int64_t order;  // insertion order, as visit ids are
@@ -54,13 +39,7 @@ const std::vector<std::string> kNicknames = {
 class SearchModel : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    url_ = GetParam();
-    if (url_ == "sqlite") {
-      dir_ = std::filesystem::temp_directory_path() /
-             ("rollcall-search-model-" + std::to_string(::getpid()) + "-" + RandomAlnum(8));
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "store.db").string();
-    }
+    url_ = ResolveBackendUrl(GetParam(), "rollcall-search-model", &dir_);
     StatusOr<std::unique_ptr<Store>> s = OpenStore(url_, StoreOptions{});
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s.value());
@@ -238,7 +217,7 @@ TEST_P(SearchModel, PagesAndTotalsMatchTheModel) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SearchModel, ::testing::ValuesIn(BackendUrls()));
+INSTANTIATE_TEST_SUITE_P(Backends, SearchModel, ::testing::ValuesIn(BackendUrls()), BackendName);
 
 }  // namespace
 }  // namespace rollcall

@@ -14,28 +14,15 @@
 
 #include "core/ids.h"
 #include "store/store.h"
+#include "backends.h"
 
 namespace rollcall {
 namespace {
 
-std::vector<std::string> BackendUrls() {
-  std::vector<std::string> urls = {"sqlite"};
-  if (const char* pg = std::getenv("ROLLCALL_TEST_PG_URL"); pg != nullptr && *pg != '\0') {
-    urls.emplace_back(pg);
-  }
-  return urls;
-}
-
 class WriteBatch : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    url_ = GetParam();
-    if (url_ == "sqlite") {
-      dir_ = std::filesystem::temp_directory_path() /
-             ("rollcall-write-batch-" + std::to_string(::getpid()) + "-" + RandomAlnum(8));
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "store.db").string();
-    }
+    url_ = ResolveBackendUrl(GetParam(), "rollcall-write-batch", &dir_);
     StatusOr<std::unique_ptr<Store>> s = OpenStore(url_, StoreOptions{});
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s.value());
@@ -117,7 +104,7 @@ TEST_P(WriteBatch, AWriteFailingAfterItsChangesIsUndoneAlone) {
   EXPECT_EQ(names, want);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, WriteBatch, ::testing::ValuesIn(BackendUrls()));
+INSTANTIATE_TEST_SUITE_P(Backends, WriteBatch, ::testing::ValuesIn(BackendUrls()), BackendName);
 
 }  // namespace
 }  // namespace rollcall
