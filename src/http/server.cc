@@ -410,6 +410,20 @@ Status Server::Listen() {
   auto address = asio::ip::make_address(o.host, ec);
   if (ec) return Status::Invalid("--listen: bad address " + o.host);
   uint16_t port = o.port;
+  if (port != 0) {
+    // The acceptors share the port through SO_REUSEPORT, which would also let a second
+    // process join silently; a plain bind first fails while anyone listens there.
+    tcp::acceptor probe(asio::system_executor{});
+    tcp::endpoint ep(address, port);
+    probe.open(ep.protocol(), ec);
+    if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) probe.bind(ep, ec);
+    if (ec) {
+      return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(port) + ": " +
+                                 ec.message());
+    }
+    probe.close(ec);
+  }
   for (int i = 0; i < std::max(1, o.threads); ++i) {
     auto w = std::make_unique<Worker>();
     w->acceptor.emplace(w->io);

@@ -3,6 +3,7 @@ HTTP framing errors, body limits without Content-Length, restart on the same sto
 
 import json
 import os
+import subprocess
 import re
 import socket
 import stat
@@ -160,6 +161,22 @@ def test_pipelined_requests_are_answered_in_order(ctx):
     ids = re.findall(rb'"participantId":"(pipe\d)"', raw)
     check(ids == [b"pipe0", b"pipe1", b"pipe2", b"pipe3", b"pipe4"],
           "pipelined answers out of order or missing: %s" % ids)
+
+
+def test_a_second_server_on_a_taken_port_refuses_to_start(ctx):
+    srv = ctx.env.server("first-on-port")
+    srv.start()
+    other = os.path.join(srv.workdir, "second")
+    os.makedirs(other, exist_ok=True)
+    second = subprocess.run(
+        [srv.binary, "serve", "--listen", "127.0.0.1:%d" % srv.port,
+         "--database", "sqlite:" + os.path.join(other, "db"),
+         "--bootstrap-file", os.path.join(other, "boot.json"), "--quiet"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+    check(second.returncode != 0, "a second serve on a taken port started")
+    check(b"Address already in use" in second.stderr, "no clear message: %r" % second.stderr)
+    check(srv.client().request("GET", "/healthz").status == 200, "the first server is gone")
+    check(srv.stop() == 0, "SIGTERM did not exit 0")
 
 
 def test_restart_keeps_data_and_does_not_bootstrap_again(ctx):
