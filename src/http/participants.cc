@@ -39,6 +39,14 @@ Status ParseEnter(const json::object& o, EnterRequest* out) {
   return Status::Ok();
 }
 
+// The body of a leave or heartbeat: {"participantId": string, "seq": integer?}.
+Status ParseReport(const json::object& o, std::optional<std::string>* participant_id,
+                   std::optional<int64_t>* seq) {
+  Status s = GetString(o, "participantId", true, participant_id);
+  if (s.ok()) s = GetSeq(o, seq);
+  return s;
+}
+
 }  // namespace
 
 void RegisterParticipantRoutes(Router& router, Service& service) {
@@ -67,8 +75,7 @@ void RegisterParticipantRoutes(Router& router, Service& service) {
         if (!body.ok()) return reply(InStreamError(body.status()));
         std::optional<std::string> participant_id;
         std::optional<int64_t> seq;
-        Status s = GetString(body.value(), "participantId", true, &participant_id);
-        if (s.ok()) s = GetSeq(body.value(), &seq);
+        Status s = ParseReport(body.value(), &participant_id, &seq);
         if (!s.ok()) return reply(InStreamError(s));
         service.Leave(app.value(), params[0], std::move(*participant_id),
                       ReplyWith<VisitView>(std::move(reply), [a = app.value()](const VisitView& v) {
@@ -86,8 +93,7 @@ void RegisterParticipantRoutes(Router& router, Service& service) {
         if (!body.ok()) return reply(InStreamError(body.status()));
         std::optional<std::string> participant_id;
         std::optional<int64_t> seq;
-        Status s = GetString(body.value(), "participantId", true, &participant_id);
-        if (s.ok()) s = GetSeq(body.value(), &seq);
+        Status s = ParseReport(body.value(), &participant_id, &seq);
         if (!s.ok()) return reply(InStreamError(s));
         service.Heartbeat(app.value(), params[0], std::move(*participant_id), seq,
                           ReplyWith<VisitView>(std::move(reply),
