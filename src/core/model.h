@@ -28,6 +28,12 @@ struct AccessKey {
   Millis created_at = 0;
 };
 
+// An access key and its tenant.
+struct AccessKeyOwner {
+  AccessKey key;
+  Tenant tenant;
+};
+
 enum class AppType { kStreaming, kChat, kLive };
 enum class AppStatus { kActive, kInactive, kDeleted };  // N, P, Y
 

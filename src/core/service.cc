@@ -31,9 +31,7 @@ Status SessionNotFound() {
   return Status(Code::kSessionNotFound, "no such session in this application");
 }
 
-Status AppNotFound() {
-  return Status(Code::kApplicationNotFound, "no such application");
-}
+Status AppNotFound() { return Status(Code::kApplicationNotFound, "no such application"); }
 
 }  // namespace
 
@@ -240,19 +238,61 @@ Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& re
 StatusOr<Application> Service::AuthenticateApiKey(std::string_view api_key) {
   if (!IsUuid(api_key)) return Status::Unauthenticated("missing or malformed ApiKey header");
   const std::string hash = Sha256(CanonicalUuid(api_key));
-  return ReadWith<Application>(store_, [&](Tx& tx, std::optional<Application>* out) {
-    *out = tx.FindApplicationByKeyHash(hash);
-    return out->has_value() ? Status::Ok() : Status::Unauthenticated("unknown or revoked ApiKey");
-  });
+  if (std::optional<Application> cached = apps_by_key_.Get(hash)) return std::move(*cached);
+  const uint64_t generation = apps_by_key_.generation();
+  StatusOr<Application> app =
+      ReadWith<Application>(store_, [&](Tx& tx, std::optional<Application>* out) {
+        *out = tx.FindApplicationByKeyHash(hash);
+        return out->has_value() ? Status::Ok()
+                                : Status::Unauthenticated("unknown or revoked ApiKey");
+      });
+  if (app.ok()) apps_by_key_.Put(hash, app.value(), generation);
+  return app;
 }
 
 StatusOr<Tenant> Service::AuthenticateAdmin(std::string_view token) {
   if (token.empty()) return Status::Unauthenticated("missing admin bearer token");
   const std::string hash = Sha256(token);
-  return ReadWith<Tenant>(store_, [&](Tx& tx, std::optional<Tenant>* out) {
+  if (std::optional<Tenant> cached = tenants_by_token_.Get(hash)) return std::move(*cached);
+  const uint64_t generation = tenants_by_token_.generation();
+  StatusOr<Tenant> tenant = ReadWith<Tenant>(store_, [&](Tx& tx, std::optional<Tenant>* out) {
     *out = tx.FindTenantByAdminHash(hash);
     return out->has_value() ? Status::Ok() : Status::Unauthenticated("unknown admin token");
   });
+  if (tenant.ok()) tenants_by_token_.Put(hash, tenant.value(), generation);
+  return tenant;
+}
+
+StatusOr<AccessKeyOwner> Service::FindAccessKey(std::string_view access_key_id) {
+  const std::string id(access_key_id);
+  if (std::optional<AccessKeyOwner> cached = owners_by_key_id_.Get(id)) return std::move(*cached);
+  const uint64_t generation = owners_by_key_id_.generation();
+  StatusOr<AccessKeyOwner> owner =
+      ReadWith<AccessKeyOwner>(store_, [&](Tx& tx, std::optional<AccessKeyOwner>* out) {
+        const Status unknown = Status::Unauthenticated("unknown access key id");
+        std::optional<AccessKey> k = tx.FindAccessKey(id);
+        if (!k) return unknown;
+        std::optional<Tenant> t = tx.GetTenant(k->tenant_id);
+        if (!t) return unknown;
+        StatusOr<std::string> secret = OpenAccessKeySecret(*k);
+        if (!secret.ok()) return secret.status();
+        k->secret_access_key = std::move(secret.value());
+        *out = AccessKeyOwner{std::move(*k), std::move(*t)};
+        return Status::Ok();
+      });
+  if (owner.ok()) owners_by_key_id_.Put(id, owner.value(), generation);
+  return owner;
+}
+
+void Service::CredentialsChanged() {
+  apps_by_key_.Invalidate();
+  tenants_by_token_.Invalidate();
+  owners_by_key_id_.Invalidate();
+}
+
+void Service::set_secret_box(const SecretBox* box) {
+  box_ = box;
+  CredentialsChanged();
 }
 
 namespace {
@@ -371,7 +411,7 @@ void Service::CreateApplication(const Tenant& t, AppType type, std::string name,
   WriteWith<NewApplication>(
       store_,
       [this, tenant = t.id, type, name = std::move(name)](Tx& tx,
-                                                           std::optional<NewApplication>* out) {
+                                                          std::optional<NewApplication>* out) {
         *out = rules::InsertApplication(tx, tenant, type, name, clock_.Now());
         return Status::Ok();
       },
@@ -439,7 +479,7 @@ void Service::UpdateApplication(const Tenant& t, std::string uuid, std::optional
         *out = ManagedApplication{std::move(*app), settings};
         return Status::Ok();
       },
-      std::move(cb));
+      ThenCredentialsChanged(std::move(cb)));
 }
 
 StatusOr<PresenceSettings> Service::GetPresenceSettings(const Application& app) {
@@ -461,7 +501,7 @@ void Service::DeleteApplication(const Tenant& t, std::string uuid, Callback<Appl
         *out = std::move(app);
         return Status::Ok();
       },
-      std::move(cb));
+      ThenCredentialsChanged(std::move(cb)));
 }
 
 void Service::RotateApiKey(const Tenant& t, std::string uuid, Callback<std::string> cb) {
@@ -477,7 +517,7 @@ void Service::RotateApiKey(const Tenant& t, std::string uuid, Callback<std::stri
         *out = std::move(key);
         return Status::Ok();
       },
-      std::move(cb));
+      ThenCredentialsChanged(std::move(cb)));
 }
 
 void Service::StartSession(const Application& app, Callback<Session> cb) {

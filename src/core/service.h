@@ -17,6 +17,7 @@
 #include "core/stage.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "core/ttl_cache.h"
 #include "core/tx_calls.h"
 #include "store/store.h"
 
@@ -90,6 +91,11 @@ class Service {
   Service(Store* store, Clock* clock, std::string region)
       : store_(*store), clock_(*clock), region_(std::move(region)) {}
 
+  // How long a cached credential lookup answers (TtlCache): the longest a change made by
+  // another process sharing the database takes to be seen here. This process's own changes
+  // are seen at once.
+  static constexpr std::chrono::milliseconds kCredentialTtl{1000};
+
   // The AWS region in ARNs.
   const std::string& region() const { return region_; }
   Clock& clock() { return clock_; }
@@ -107,7 +113,7 @@ class Service {
   // Seals secret access keys at rest with `box` from now on (new keys are stored sealed, stored
   // ones are opened with it). Without a box (unit tests) secrets are stored as given.
   // REQUIRES: box outlives the service; set before serving.
-  void set_secret_box(const SecretBox* box) { box_ = box; }
+  void set_secret_box(const SecretBox* box);
   // The usable secret of a stored access key row: opened when sealed. A sealed secret that
   // does not open (another key file, a tampered row): kInternal.
   StatusOr<std::string> OpenAccessKeySecret(const AccessKey& stored) const;
@@ -120,6 +126,21 @@ class Service {
   // Credentials. Unknown or revoked: kUnauthenticated.
   StatusOr<Application> AuthenticateApiKey(std::string_view api_key);
   StatusOr<Tenant> AuthenticateAdmin(std::string_view token);
+  // The access key and its tenant, the secret opened (OpenAccessKeySecret). Unknown:
+  // kUnauthenticated.
+  StatusOr<AccessKeyOwner> FindAccessKey(std::string_view access_key_id);
+  // Drops every cached credential lookup (see kCredentialTtl). Called by the writes that
+  // change them; thread-safe.
+  void CredentialsChanged();
+  // cb, after dropping the cached credentials: for writes that change what an ApiKey
+  // authenticates as (an application's status, key or deletion).
+  template <typename T>
+  Callback<T> ThenCredentialsChanged(Callback<T> cb) {
+    return [this, cb = std::move(cb)](StatusOr<T> r) {
+      CredentialsChanged();
+      cb(std::move(r));
+    };
+  }
 
   // Tenants (administration, not exposed over HTTP).
   StatusOr<TenantCredentials> CreateTenant(const std::string& name);
@@ -185,6 +206,10 @@ class Service {
   const std::string region_;
   RateLimiter* limiter_ = nullptr;
   const SecretBox* box_ = nullptr;
+  // By SHA-256 of the ApiKey / admin token.
+  TtlCache<Application> apps_by_key_{kCredentialTtl, 100000};
+  TtlCache<Tenant> tenants_by_token_{kCredentialTtl, 10000};
+  TtlCache<AccessKeyOwner> owners_by_key_id_{kCredentialTtl, 10000};
 };
 
 // Pure rules of presence, used inside write transactions (unit-tested directly). Both faces

@@ -243,21 +243,6 @@ std::string StageService::StorageArnOf(const Tenant& t, std::string_view config_
   return IvsArn(region(), t.account_id, "storage-configuration", config_id);
 }
 
-StatusOr<AccessKeyOwner> StageService::FindAccessKey(std::string_view access_key_id) {
-  return ReadWith<AccessKeyOwner>(store(), [&](Tx& tx, std::optional<AccessKeyOwner>* out) {
-    const Status unknown = Status::Unauthenticated("unknown access key id");
-    std::optional<AccessKey> k = tx.FindAccessKey(std::string(access_key_id));
-    if (!k) return unknown;
-    std::optional<Tenant> t = tx.GetTenant(k->tenant_id);
-    if (!t) return unknown;
-    StatusOr<std::string> secret = service_.OpenAccessKeySecret(*k);
-    if (!secret.ok()) return secret.status();
-    k->secret_access_key = std::move(secret.value());
-    *out = AccessKeyOwner{std::move(*k), std::move(*t)};
-    return Status::Ok();
-  });
-}
-
 void StageService::CacheKey(const TenantKey& k) {
   std::lock_guard<std::mutex> lock(mu_);
   keys_by_tenant_.emplace(k.tenant_id, k);
@@ -396,7 +381,7 @@ void StageService::DeleteStage(const Tenant& t, std::string arn, Callback<Done> 
         *out = Done{};
         return Status::Ok();
       },
-      std::move(cb));
+      service_.ThenCredentialsChanged(std::move(cb)));
 }
 
 // --- tags ---

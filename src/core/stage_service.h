@@ -114,11 +114,6 @@ struct JoinRequest {
   std::optional<int64_t> seq = std::nullopt;
 };
 
-struct AccessKeyOwner {
-  AccessKey key;
-  Tenant tenant;
-};
-
 struct Done {};
 
 class StageService {
@@ -135,9 +130,11 @@ class StageService {
   // The rate limit of Service::Admit, for the IVS face's credentials.
   Status Admit(std::string_view credential) { return service_.Admit(credential); }
 
-  // Credentials. Unknown access key or key id: kUnauthenticated. The access key's secret is
-  // returned opened (Service::OpenAccessKeySecret). Tenant keys are cached.
-  StatusOr<AccessKeyOwner> FindAccessKey(std::string_view access_key_id);
+  // Credentials. Unknown access key or key id: kUnauthenticated. The access key is
+  // Service::FindAccessKey's. Tenant keys are cached.
+  StatusOr<AccessKeyOwner> FindAccessKey(std::string_view access_key_id) {
+    return service_.FindAccessKey(access_key_id);
+  }
   StatusOr<TenantKey> TenantKeyOf(RowId tenant);
   StatusOr<TenantKey> FindTenantKey(std::string_view key_id);
 

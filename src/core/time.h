@@ -26,6 +26,14 @@ std::optional<Millis> ParseTimestamp(std::string_view text);
 // Formats as RFC 3339 UTC with milliseconds: "2026-11-21T23:42:20.123Z".
 std::string FormatTimestamp(Millis t);
 
+// The longest text FormatTimestampTo writes (instants beyond kMinTimestamp..kMaxTimestamp
+// have wider years).
+inline constexpr size_t kMaxTimestampLength = 40;
+
+// Writes FormatTimestamp(t) to buf (not NUL-terminated) and returns its length.
+// REQUIRES: buf has room for kMaxTimestampLength characters.
+size_t FormatTimestampTo(Millis t, char* buf);
+
 // Source of "now". Implementations are thread-safe.
 class Clock {
  public:

@@ -39,7 +39,8 @@ void Api::RegisterOperations() {
     r.body =
         "# HELP rollcall_http_requests_total HTTP requests answered.\n"
         "# TYPE rollcall_http_requests_total counter\n"
-        "rollcall_http_requests_total " + std::to_string(metrics_.requests.load()) + "\n" +
+        "rollcall_http_requests_total " +
+        std::to_string(metrics_.requests.load()) + "\n" +
         "# HELP rollcall_http_responses_total HTTP responses by status class.\n"
         "# TYPE rollcall_http_responses_total counter\n"
         "rollcall_http_responses_total{class=\"2xx\"} " +
@@ -58,7 +59,7 @@ Response Api::TransportError(std::string_view path, const Status& status) const 
 }
 
 void Api::Handle(Request&& req, Reply reply) {
-  Reply counted = [this, reply = std::move(reply)](Response r) {
+  Reply counted = reply.Observed([this](const Response& r) {
     metrics_.requests.fetch_add(1, std::memory_order_relaxed);
     if (r.status < 300) {
       metrics_.responses_2xx.fetch_add(1, std::memory_order_relaxed);
@@ -67,8 +68,7 @@ void Api::Handle(Request&& req, Reply reply) {
     } else {
       metrics_.responses_5xx.fetch_add(1, std::memory_order_relaxed);
     }
-    reply(std::move(r));
-  };
+  });
   const Handler* handler = nullptr;
   PathParams params;
   std::vector<std::string> allowed;

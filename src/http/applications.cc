@@ -90,12 +90,12 @@ void RegisterApplicationRoutes(Router& router, Service& service) {
         }
         service.CreateApplication(
             t.value(), *app_type, name.value_or(""),
-            ReplyWith<NewApplication>(std::move(reply), [&service, tenant = t.value()](
-                                                            const NewApplication& n) {
-              json::object o = ManagedApplicationJson(n.app, tenant, service);
-              o["apiKey"] = n.api_key;
-              return JsonResponse(201, o);
-            }));
+            ReplyWith<NewApplication>(
+                std::move(reply), [&service, tenant = t.value()](const NewApplication& n) {
+                  json::object o = ManagedApplicationJson(n.app, tenant, service);
+                  o["apiKey"] = n.api_key;
+                  return JsonResponse(201, o);
+                }));
       });
 
   AddInStreamRoute(
@@ -107,11 +107,9 @@ void RegisterApplicationRoutes(Router& router, Service& service) {
         if (!s.ok()) return reply(InStreamError(s));
         StatusOr<Page<Application>> r = service.ListApplications(t.value(), page);
         if (!r.ok()) return reply(InStreamError(r.status()));
-        json::array data;
-        for (const Application& a : r->items) {
-          data.push_back(ManagedApplicationJson(a, t.value(), service));
-        }
-        reply(JsonResponse(200, PageEnvelope(std::move(data), page, r->total)));
+        reply(PageResponse(r->items, page, r->total, [&](JsonWriter& w, const Application& a) {
+          w.Value(ManagedApplicationJson(a, t.value(), service));
+        }));
       });
 
   AddInStreamRoute(router, "GET", "/applications/{applicationId}",
@@ -149,31 +147,29 @@ void RegisterApplicationRoutes(Router& router, Service& service) {
                 }));
       });
 
-  AddInStreamRoute(
-      router, "DELETE", "/applications/{applicationId}",
-      [&service](Request& req, const PathParams& params, Reply reply) {
-        StatusOr<Tenant> t = AuthenticateAdminBearer(service, req);
-        if (!t.ok()) return reply(InStreamError(t.status()));
-        service.DeleteApplication(
-            t.value(), params[0],
-            ReplyWith<Application>(std::move(reply),
-                                   [&service, tenant = t.value()](const Application& a) {
-                                     return JsonResponse(
-                                         200, ManagedApplicationJson(a, tenant, service));
-                                   }));
-      });
+  AddInStreamRoute(router, "DELETE", "/applications/{applicationId}",
+                   [&service](Request& req, const PathParams& params, Reply reply) {
+                     StatusOr<Tenant> t = AuthenticateAdminBearer(service, req);
+                     if (!t.ok()) return reply(InStreamError(t.status()));
+                     service.DeleteApplication(
+                         t.value(), params[0],
+                         ReplyWith<Application>(std::move(reply), [&service, tenant = t.value()](
+                                                                      const Application& a) {
+                           return JsonResponse(200, ManagedApplicationJson(a, tenant, service));
+                         }));
+                   });
 
   AddInStreamRoute(router, "POST", "/applications/{applicationId}/api-key",
                    [&service](Request& req, const PathParams& params, Reply reply) {
                      StatusOr<Tenant> t = AuthenticateAdminBearer(service, req);
                      if (!t.ok()) return reply(InStreamError(t.status()));
-                     service.RotateApiKey(t.value(), params[0],
-                                          ReplyWith<std::string>(std::move(reply),
-                                                                 [](const std::string& key) {
-                                                                   json::object o;
-                                                                   o["apiKey"] = key;
-                                                                   return JsonResponse(200, o);
-                                                                 }));
+                     service.RotateApiKey(
+                         t.value(), params[0],
+                         ReplyWith<std::string>(std::move(reply), [](const std::string& key) {
+                           json::object o;
+                           o["apiKey"] = key;
+                           return JsonResponse(200, o);
+                         }));
                    });
 }
 

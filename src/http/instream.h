@@ -8,6 +8,7 @@
 
 #include "core/service.h"
 #include "http/instream_errors.h"
+#include "http/json_writer.h"
 #include "http/message.h"
 #include "http/router.h"
 
@@ -52,17 +53,53 @@ StatusOr<Tenant> AuthenticateAdminBearer(Service& service, const Request& req);
 boost::json::value TimeOrNull(const std::optional<Millis>& t);
 boost::json::object ApplicationJson(const Application& a);
 boost::json::object SessionJson(const Session& s);
-boost::json::object VisitJson(const VisitRow& row, const Application& app, const Session& s);
-// The page envelope: data, length, currentPage, totalPages, pageSize, totalElements.
-boost::json::object PageEnvelope(boost::json::array data, const PageRequest& page,
-                                 std::optional<int64_t> total);
 
-// Replies with the callback's value rendered by `render`, or the In-Stream error.
+// A visit (participantSessionId, createdAt, deletedAt, participant, application, session).
+// app_json and session_json are ApplicationJson and SessionJson serialized: the same for
+// every row of an answer, so rendered once.
+void WriteVisit(JsonWriter& w, const VisitRow& row, std::string_view app_json,
+                std::string_view session_json);
+// One visit as the whole answer.
+Response VisitResponse(unsigned status, const VisitRow& row, const Application& app,
+                       const Session& session);
+
+// The page envelope: data (each item written by write_item(w, item)), length, currentPage,
+// totalPages, pageSize, totalElements (both null without a total).
+template <typename Items, typename F>
+Response PageResponse(const Items& items, const PageRequest& page, std::optional<int64_t> total,
+                      F write_item) {
+  Response r;
+  r.body.reserve(128 + 640 * items.size());
+  JsonWriter w(&r.body);
+  w.BeginObject().Key("data").BeginArray();
+  for (const auto& item : items) write_item(w, item);
+  w.EndArray();
+  w.Key("length").Int(static_cast<int64_t>(items.size()));
+  w.Key("currentPage").Int(page.page);
+  w.Key("totalPages");
+  if (total) {
+    w.Int(TotalPages(*total, page.size));
+  } else {
+    w.Null();
+  }
+  w.Key("pageSize").Int(page.size);
+  w.Key("totalElements");
+  if (total) {
+    w.Int(*total);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  return r;
+}
+
+// The rendering runs on the connection's I/O thread (see Reply::Render).
 template <typename T, typename F>
 Callback<T> ReplyWith(Reply reply, F render) {
   return [reply = std::move(reply), render = std::move(render)](StatusOr<T> r) {
     if (!r.ok()) return reply(InStreamError(r.status()));
-    reply(render(r.value()));
+    reply.Render(
+        [render, value = std::make_shared<T>(std::move(r.value()))]() { return render(*value); });
   };
 }
 

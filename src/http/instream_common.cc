@@ -119,45 +119,31 @@ json::object SessionJson(const Session& s) {
   return o;
 }
 
-json::object VisitJson(const VisitRow& row, const Application& app, const Session& s) {
-  json::object o;
-  o["participantSessionId"] = row.visit.uuid;
-  o["createdAt"] = FormatTimestamp(row.visit.created_at);
-  o["deletedAt"] = TimeOrNull(row.visit.deleted_at);
-  json::object p;
-  p["participantId"] = row.profile.participant_id;
-  p["nickname"] = row.profile.nickname;
-  if (row.profile.profile_image_url) {
-    p["profileImageUrl"] = *row.profile.profile_image_url;
-  } else {
-    p["profileImageUrl"] = nullptr;
-  }
-  p["createdAt"] = FormatTimestamp(row.profile.created_at);
-  o["participant"] = std::move(p);
-  o["application"] = ApplicationJson(app);
-  o["session"] = SessionJson(s);
-  return o;
+void WriteVisit(JsonWriter& w, const VisitRow& row, std::string_view app_json,
+                std::string_view session_json) {
+  w.BeginObject();
+  w.Key("participantSessionId").String(row.visit.uuid);
+  w.Key("createdAt").Time(row.visit.created_at);
+  w.Key("deletedAt").OptTime(row.visit.deleted_at);
+  w.Key("participant").BeginObject();
+  w.Key("participantId").String(row.profile.participant_id);
+  w.Key("nickname").String(row.profile.nickname);
+  w.Key("profileImageUrl").OptString(row.profile.profile_image_url);
+  w.Key("createdAt").Time(row.profile.created_at);
+  w.EndObject();
+  w.Key("application").Raw(app_json);
+  w.Key("session").Raw(session_json);
+  w.EndObject();
 }
 
-json::object PageEnvelope(json::array data, const PageRequest& page,
-                          std::optional<int64_t> total) {
-  json::object o;
-  const size_t n = data.size();
-  o["data"] = std::move(data);
-  o["length"] = n;
-  o["currentPage"] = page.page;
-  if (total) {
-    o["totalPages"] = TotalPages(*total, page.size);
-  } else {
-    o["totalPages"] = nullptr;
-  }
-  o["pageSize"] = page.size;
-  if (total) {
-    o["totalElements"] = *total;
-  } else {
-    o["totalElements"] = nullptr;
-  }
-  return o;
+Response VisitResponse(unsigned status, const VisitRow& row, const Application& app,
+                       const Session& session) {
+  Response r;
+  r.status = status;
+  r.body.reserve(640);
+  JsonWriter w(&r.body);
+  WriteVisit(w, row, json::serialize(ApplicationJson(app)), json::serialize(SessionJson(session)));
+  return r;
 }
 
 }  // namespace rollcall::http

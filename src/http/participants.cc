@@ -62,46 +62,45 @@ void RegisterParticipantRoutes(Router& router, Service& service) {
         if (!s.ok()) return reply(InStreamError(s));
         service.Enter(app.value(), params[0], std::move(enter),
                       ReplyWith<VisitView>(std::move(reply), [a = app.value()](const VisitView& v) {
-                        return JsonResponse(v.created ? 201 : 200, VisitJson(v.row, a, v.session));
+                        return VisitResponse(v.created ? 201 : 200, v.row, a, v.session);
                       }));
       });
 
-  AddInStreamRoute(
-      router, "POST", "/applications/sessions/{sessionId}/participants/leave",
-      [&service](Request& req, const PathParams& params, Reply reply) {
-        StatusOr<Application> app = AuthenticateKey(service, req);
-        if (!app.ok()) return reply(InStreamError(app.status()));
-        StatusOr<json::object> body = ParseJsonBody(req, false);
-        if (!body.ok()) return reply(InStreamError(body.status()));
-        std::optional<std::string> participant_id;
-        std::optional<int64_t> seq;
-        Status s = ParseReport(body.value(), &participant_id, &seq);
-        if (!s.ok()) return reply(InStreamError(s));
-        service.Leave(app.value(), params[0], std::move(*participant_id),
-                      ReplyWith<VisitView>(std::move(reply), [a = app.value()](const VisitView& v) {
-                        return JsonResponse(200, VisitJson(v.row, a, v.session));
-                      }),
-                      seq);
-      });
+  AddInStreamRoute(router, "POST", "/applications/sessions/{sessionId}/participants/leave",
+                   [&service](Request& req, const PathParams& params, Reply reply) {
+                     StatusOr<Application> app = AuthenticateKey(service, req);
+                     if (!app.ok()) return reply(InStreamError(app.status()));
+                     StatusOr<json::object> body = ParseJsonBody(req, false);
+                     if (!body.ok()) return reply(InStreamError(body.status()));
+                     std::optional<std::string> participant_id;
+                     std::optional<int64_t> seq;
+                     Status s = ParseReport(body.value(), &participant_id, &seq);
+                     if (!s.ok()) return reply(InStreamError(s));
+                     service.Leave(app.value(), params[0], std::move(*participant_id),
+                                   ReplyWith<VisitView>(std::move(reply),
+                                                        [a = app.value()](const VisitView& v) {
+                                                          return VisitResponse(200, v.row, a,
+                                                                               v.session);
+                                                        }),
+                                   seq);
+                   });
 
-  AddInStreamRoute(
-      router, "POST", "/applications/sessions/{sessionId}/participants/heartbeat",
-      [&service](Request& req, const PathParams& params, Reply reply) {
-        StatusOr<Application> app = AuthenticateKey(service, req);
-        if (!app.ok()) return reply(InStreamError(app.status()));
-        StatusOr<json::object> body = ParseJsonBody(req, false);
-        if (!body.ok()) return reply(InStreamError(body.status()));
-        std::optional<std::string> participant_id;
-        std::optional<int64_t> seq;
-        Status s = ParseReport(body.value(), &participant_id, &seq);
-        if (!s.ok()) return reply(InStreamError(s));
-        service.Heartbeat(app.value(), params[0], std::move(*participant_id), seq,
-                          ReplyWith<VisitView>(std::move(reply),
-                                               [a = app.value()](const VisitView& v) {
-                                                 return JsonResponse(
-                                                     200, VisitJson(v.row, a, v.session));
-                                               }));
-      });
+  AddInStreamRoute(router, "POST", "/applications/sessions/{sessionId}/participants/heartbeat",
+                   [&service](Request& req, const PathParams& params, Reply reply) {
+                     StatusOr<Application> app = AuthenticateKey(service, req);
+                     if (!app.ok()) return reply(InStreamError(app.status()));
+                     StatusOr<json::object> body = ParseJsonBody(req, false);
+                     if (!body.ok()) return reply(InStreamError(body.status()));
+                     std::optional<std::string> participant_id;
+                     std::optional<int64_t> seq;
+                     Status s = ParseReport(body.value(), &participant_id, &seq);
+                     if (!s.ok()) return reply(InStreamError(s));
+                     service.Heartbeat(app.value(), params[0], std::move(*participant_id), seq,
+                                       ReplyWith<VisitView>(
+                                           std::move(reply), [a = app.value()](const VisitView& v) {
+                                             return VisitResponse(200, v.row, a, v.session);
+                                           }));
+                   });
 
   AddInStreamRoute(router, "GET", "/applications/sessions/{sessionId}/participants",
                    [&service](Request& req, const PathParams& params, Reply reply) {
@@ -112,11 +111,12 @@ void RegisterParticipantRoutes(Router& router, Service& service) {
                      if (!s.ok()) return reply(InStreamError(s));
                      StatusOr<SearchResult> r = service.Search(app.value(), params[0], q);
                      if (!r.ok()) return reply(InStreamError(r.status()));
-                     json::array data;
-                     for (const VisitRow& row : r->page.items) {
-                       data.push_back(VisitJson(row, app.value(), r->session));
-                     }
-                     reply(JsonResponse(200, PageEnvelope(std::move(data), q.page, r->page.total)));
+                     const std::string app_json = json::serialize(ApplicationJson(app.value()));
+                     const std::string session_json = json::serialize(SessionJson(r->session));
+                     reply(PageResponse(r->page.items, q.page, r->page.total,
+                                        [&](JsonWriter& w, const VisitRow& row) {
+                                          WriteVisit(w, row, app_json, session_json);
+                                        }));
                    });
 }
 

@@ -28,9 +28,8 @@ void Router::Add(std::string method, std::string_view pattern, Handler handler) 
   routes_.push_back(std::move(r));
 }
 
-Router::Result Router::Find(std::string_view method, std::string_view path,
-                            const Handler** handler, PathParams* params,
-                            std::vector<std::string>* allowed) const {
+Router::Result Router::Find(std::string_view method, std::string_view path, const Handler** handler,
+                            PathParams* params, std::vector<std::string>* allowed) const {
   const std::vector<std::string_view> parts = Split(path);
   bool path_matched = false;
   for (const Route& r : routes_) {

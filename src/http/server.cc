@@ -270,11 +270,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     phase_ = Phase::kHandling;
     auto executor = socket_.get_executor();
-    Reply reply = [self = shared_from_this(), executor](Response r) {
-      asio::post(executor, [self, r = std::move(r)]() mutable {
-        self->Send(std::move(r), self->keep_alive_, self->request_id_, self->path_);
+    Reply reply([self = shared_from_this(), executor](std::function<Response()> make) {
+      asio::dispatch(executor, [self, make = std::move(make)]() {
+        self->Send(make(), self->keep_alive_, self->request_id_, self->path_);
       });
-    };
+    });
     shared_.handler(std::move(req), std::move(reply));
   }
 

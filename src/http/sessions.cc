@@ -24,25 +24,26 @@ void RegisterSessionRoutes(Router& router, Service& service) {
                      if (!app.ok()) return reply(InStreamError(app.status()));
                      StatusOr<json::object> body = ParseJsonBody(req, true);
                      if (!body.ok()) return reply(InStreamError(body.status()));
-                     service.StartSession(app.value(),
-                                          ReplyWith<Session>(std::move(reply), [](const Session& s) {
-                                            return JsonResponse(201, SessionDetailJson(s));
-                                          }));
+                     service.StartSession(
+                         app.value(), ReplyWith<Session>(std::move(reply), [](const Session& s) {
+                           return JsonResponse(201, SessionDetailJson(s));
+                         }));
                    });
 
-  AddInStreamRoute(router, "GET", "/applications/sessions",
-                   [&service](Request& req, const PathParams&, Reply reply) {
-                     StatusOr<Application> app = AuthenticateKey(service, req);
-                     if (!app.ok()) return reply(InStreamError(app.status()));
-                     PageRequest page;
-                     Status s = ParsePageRequest(req.query, &page);
-                     if (!s.ok()) return reply(InStreamError(s));
-                     StatusOr<Page<Session>> r = service.ListSessions(app.value(), page);
-                     if (!r.ok()) return reply(InStreamError(r.status()));
-                     json::array data;
-                     for (const Session& item : r->items) data.push_back(SessionDetailJson(item));
-                     reply(JsonResponse(200, PageEnvelope(std::move(data), page, r->total)));
-                   });
+  AddInStreamRoute(
+      router, "GET", "/applications/sessions",
+      [&service](Request& req, const PathParams&, Reply reply) {
+        StatusOr<Application> app = AuthenticateKey(service, req);
+        if (!app.ok()) return reply(InStreamError(app.status()));
+        PageRequest page;
+        Status s = ParsePageRequest(req.query, &page);
+        if (!s.ok()) return reply(InStreamError(s));
+        StatusOr<Page<Session>> r = service.ListSessions(app.value(), page);
+        if (!r.ok()) return reply(InStreamError(r.status()));
+        reply(PageResponse(r->items, page, r->total, [](JsonWriter& w, const Session& item) {
+          w.Value(SessionDetailJson(item));
+        }));
+      });
 
   AddInStreamRoute(router, "GET", "/applications/sessions/{sessionId}",
                    [&service](Request& req, const PathParams& params, Reply reply) {

@@ -60,10 +60,19 @@ StatusOr<json::object> ParseBody(const http::Request& req) {
 
 // --- Call ---
 
-void Call::Ok(json::object body) const {
+http::Response Call::OkResponse(const json::object& body, const std::string& request_id) {
   http::Response r;
   r.status = 200;
   r.body = json::serialize(body);
+  return WithRequestId(std::move(r), request_id);
+}
+
+void Call::Ok(const json::object& body) const { reply(OkResponse(body, request_id)); }
+
+void Call::OkBody(std::string body) const {
+  http::Response r;
+  r.status = 200;
+  r.body = std::move(body);
   reply(WithRequestId(std::move(r), request_id));
 }
 

@@ -12,6 +12,7 @@
 
 #include "core/media_presence.h"
 #include "core/stage_service.h"
+#include "http/json_writer.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "ivs/ivs_errors.h"
@@ -43,16 +44,23 @@ struct Call {
   http::Reply reply;
   StageService* stages = nullptr;
 
-  void Ok(boost::json::object body) const;
+  void Ok(const boost::json::object& body) const;
+  // Answers 200 with body, a JSON document already written.
+  void OkBody(std::string body) const;
   void Fail(const Status& status) const;
   // A callback that renders its value with render(const T&) -> boost::json::object, or fails.
+  // The rendering runs on the connection's I/O thread (see http::Reply::Render).
   template <typename T, typename F>
   Callback<T> Then(F render) const {
     return [call = *this, render = std::move(render)](StatusOr<T> r) {
       if (!r.ok()) return call.Fail(r.status());
-      call.Ok(render(r.value()));
+      call.reply.Render([request_id = call.request_id, render,
+                         value = std::make_shared<T>(std::move(r.value()))]() {
+        return OkResponse(render(*value), request_id);
+      });
     };
   }
+  static http::Response OkResponse(const boost::json::object& body, const std::string& request_id);
 
   // Input accessors. REQUIRE: the member, when present, has the model's type.
   std::optional<std::string> Str(std::string_view name) const;

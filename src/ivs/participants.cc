@@ -13,56 +13,57 @@ std::string StageArnFromId(const StageService& stages, const Tenant& t, const st
   return IvsArn(stages.region(), t.account_id, "stage", id);
 }
 
-void AddReplication(const StageService& stages, const Tenant& t, const MemberIvs& ivs,
-                    json::object* o) {
-  (*o)["replicationType"] = ReplicationTypeName(ivs.replication_type);
-  if (ivs.replication_state)
-    (*o)["replicationState"] = ReplicationStateName(*ivs.replication_state);
+void WriteReplication(const StageService& stages, const Tenant& t, const MemberIvs& ivs,
+                      http::JsonWriter& w) {
+  w.Key("replicationType").String(ReplicationTypeName(ivs.replication_type));
+  if (ivs.replication_state) {
+    w.Key("replicationState").String(ReplicationStateName(*ivs.replication_state));
+  }
   if (ivs.replication_type == ReplicationType::kReplica) {
-    (*o)["sourceStageArn"] = StageArnFromId(stages, t, ivs.source_stage_id);
-    (*o)["sourceSessionId"] = ivs.source_session_id;
+    w.Key("sourceStageArn").String(StageArnFromId(stages, t, ivs.source_stage_id));
+    w.Key("sourceSessionId").String(ivs.source_session_id);
   }
 }
 
-json::object SummaryJson(const StageService& stages, const Tenant& t, const Participant& p) {
-  json::object o;
-  o["participantId"] = p.member.ivs_participant_id;
-  o["userId"] = p.ivs.user_id;
-  o["state"] = p.connected() ? "CONNECTED" : "DISCONNECTED";
-  o["firstJoinTime"] = FormatTimestamp(p.member.first_join_at);
-  o["published"] = p.ivs.published;
-  o["recordingState"] = RecordingStateName(p.ivs.recording_state);
-  AddReplication(stages, t, p.ivs, &o);
-  return o;
+// The members ParticipantSummary and Participant share, up to recordingState.
+void WriteSummaryHead(const Participant& p, http::JsonWriter& w) {
+  w.Key("participantId").String(p.member.ivs_participant_id);
+  w.Key("userId").String(p.ivs.user_id);
+  w.Key("state").String(p.connected() ? "CONNECTED" : "DISCONNECTED");
+  w.Key("firstJoinTime").Time(p.member.first_join_at);
 }
 
-json::object ParticipantJson(const StageService& stages, const Tenant& t, const Participant& p) {
-  json::object o;
-  o["participantId"] = p.member.ivs_participant_id;
-  o["userId"] = p.ivs.user_id;
-  o["state"] = p.connected() ? "CONNECTED" : "DISCONNECTED";
-  o["firstJoinTime"] = FormatTimestamp(p.member.first_join_at);
-  o["attributes"] = AttributesJson(p.member.attributes_json);
-  o["published"] = p.ivs.published;
-  o["ispName"] = p.ivs.client.isp_name;
-  o["osName"] = p.ivs.client.os_name;
-  o["osVersion"] = p.ivs.client.os_version;
-  o["browserName"] = p.ivs.client.browser_name;
-  o["browserVersion"] = p.ivs.client.browser_version;
-  o["sdkVersion"] = p.ivs.client.sdk_version;
-  o["recordingS3BucketName"] = p.ivs.recording_bucket;
-  o["recordingS3Prefix"] = p.ivs.recording_prefix;
-  o["recordingState"] = RecordingStateName(p.ivs.recording_state);
-  o["protocol"] = ProtocolName(p.ivs.protocol);
-  AddReplication(stages, t, p.ivs, &o);
+void WriteSummary(const StageService& stages, const Tenant& t, const Participant& p,
+                  http::JsonWriter& w) {
+  w.BeginObject();
+  WriteSummaryHead(p, w);
+  w.Key("published").Bool(p.ivs.published);
+  w.Key("recordingState").String(RecordingStateName(p.ivs.recording_state));
+  WriteReplication(stages, t, p.ivs, w);
+  w.EndObject();
+}
+
+void WriteParticipant(const StageService& stages, const Tenant& t, const Participant& p,
+                      http::JsonWriter& w) {
+  w.BeginObject();
+  WriteSummaryHead(p, w);
+  w.Key("attributes").Value(AttributesJson(p.member.attributes_json));
+  w.Key("published").Bool(p.ivs.published);
+  w.Key("ispName").String(p.ivs.client.isp_name);
+  w.Key("osName").String(p.ivs.client.os_name);
+  w.Key("osVersion").String(p.ivs.client.os_version);
+  w.Key("browserName").String(p.ivs.client.browser_name);
+  w.Key("browserVersion").String(p.ivs.client.browser_version);
+  w.Key("sdkVersion").String(p.ivs.client.sdk_version);
+  w.Key("recordingS3BucketName").String(p.ivs.recording_bucket);
+  w.Key("recordingS3Prefix").String(p.ivs.recording_prefix);
+  w.Key("recordingState").String(RecordingStateName(p.ivs.recording_state));
+  w.Key("protocol").String(ProtocolName(p.ivs.protocol));
+  WriteReplication(stages, t, p.ivs, w);
   // rollcall's extras: the In-Stream profile of the participant.
-  o["nickname"] = p.profile.nickname;
-  if (p.profile.profile_image_url) {
-    o["profileImageUrl"] = *p.profile.profile_image_url;
-  } else {
-    o["profileImageUrl"] = nullptr;
-  }
-  return o;
+  w.Key("nickname").String(p.profile.nickname);
+  w.Key("profileImageUrl").OptString(p.profile.profile_image_url);
+  w.EndObject();
 }
 
 json::object EventJson(const StageService& stages, const Tenant& t,
@@ -102,7 +103,12 @@ void RegisterParticipantOperations(Registrar& r) {
     StatusOr<Participant> p = c.stages->GetParticipant(
         c.tenant, *c.Str("stageArn"), *c.Str("sessionId"), *c.Str("participantId"));
     if (!p.ok()) return c.Fail(p.status());
-    c.Ok(json::object{{"participant", ParticipantJson(*c.stages, c.tenant, p.value())}});
+    std::string body;
+    http::JsonWriter w(&body);
+    w.BeginObject().Key("participant");
+    WriteParticipant(*c.stages, c.tenant, p.value(), w);
+    w.EndObject();
+    c.OkBody(std::move(body));
   });
 
   r.Operation("ListParticipants", [](Call c) {
@@ -130,15 +136,20 @@ void RegisterParticipantOperations(Registrar& r) {
     StatusOr<KeysetPage<Participant>> page =
         c.stages->ListParticipants(c.tenant, arn, session, filter.value(), after, c.MaxResults(50));
     if (!page.ok()) return c.Fail(page.status());
-    json::array items;
-    for (const Participant& p : page->items) items.push_back(SummaryJson(*c.stages, c.tenant, p));
-    json::object out{{"participants", std::move(items)}};
+    std::string body;
+    body.reserve(64 + 256 * page->items.size());
+    http::JsonWriter w(&body);
+    w.BeginObject().Key("participants").BeginArray();
+    for (const Participant& p : page->items) WriteSummary(*c.stages, c.tenant, p, w);
+    w.EndArray();
     if (page->more) {
       const Participant& last = page->items.back();
-      out["nextToken"] = c.NextToken(
-          context, {last.member.first_join_at, last.member.ivs_participant_id, last.member.id});
+      w.Key("nextToken")
+          .String(c.NextToken(context, {last.member.first_join_at, last.member.ivs_participant_id,
+                                        last.member.id}));
     }
-    c.Ok(std::move(out));
+    w.EndObject();
+    c.OkBody(std::move(body));
   });
 
   r.Operation("ListParticipantEvents", [](Call c) {

@@ -15,11 +15,11 @@ TEST(Router, MatchesPatternsAndCapturesParams) {
   PathParams params;
   ASSERT_EQ(r.Find("POST", "/v1/a/x-1/b", &h, &params), Router::Result::kFound);
   Request req;
-  (*h)(req, params, nullptr);
+  (*h)(req, params, Reply());
   EXPECT_EQ(hit, 2);
   EXPECT_EQ(params, PathParams{"x-1"});
   ASSERT_EQ(r.Find("GET", "/v1/a/list/b", &h, &params), Router::Result::kFound);
-  (*h)(req, params, nullptr);
+  (*h)(req, params, Reply());
   EXPECT_EQ(hit, 1);  // first registered wins
 }
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <random>
+
 namespace rollcall {
 namespace {
 
@@ -39,13 +42,28 @@ TEST(ParseTimestamp, LeapDays) {
 }
 
 TEST(ParseTimestamp, RejectsMalformed) {
-  for (const char* bad : {"", "2026-11-21", "2026-11-21T23:42", "2026-11-21 23:42:20Z",
-                          "2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z", "2026-11-31T00:00:00Z",
-                          "2026-11-21T24:00:00Z", "2026-11-21T23:60:00Z", "2026-11-21T23:59:60Z",
-                          "2026-11-21T23:42:20.Z", "2026-11-21T23:42:20.1234567890Z",
-                          "2026-11-21T23:42:20+9", "2026-11-21T23:42:20+09", "2026-11-21T23:42:20+0900",
-                          "2026-11-21T23:42:20+24:00", "2026-11-21T23:42:20ZZ", "now", "1732232540",
-                          "26-11-21T23:42:20Z", "2026-1-21T23:42:20Z", "2026-11-21T23:42:20 Z"}) {
+  for (const char* bad : {"",
+                          "2026-11-21",
+                          "2026-11-21T23:42",
+                          "2026-11-21 23:42:20Z",
+                          "2026-13-01T00:00:00Z",
+                          "2026-00-01T00:00:00Z",
+                          "2026-11-31T00:00:00Z",
+                          "2026-11-21T24:00:00Z",
+                          "2026-11-21T23:60:00Z",
+                          "2026-11-21T23:59:60Z",
+                          "2026-11-21T23:42:20.Z",
+                          "2026-11-21T23:42:20.1234567890Z",
+                          "2026-11-21T23:42:20+9",
+                          "2026-11-21T23:42:20+09",
+                          "2026-11-21T23:42:20+0900",
+                          "2026-11-21T23:42:20+24:00",
+                          "2026-11-21T23:42:20ZZ",
+                          "now",
+                          "1732232540",
+                          "26-11-21T23:42:20Z",
+                          "2026-1-21T23:42:20Z",
+                          "2026-11-21T23:42:20 Z"}) {
     EXPECT_FALSE(ParseTimestamp(bad)) << bad;
   }
 }
@@ -66,6 +84,32 @@ TEST(FormatTimestamp, RoundTrips) {
     EXPECT_EQ(ParseTimestamp(FormatTimestamp(t)), t) << t;
   }
   EXPECT_EQ(FormatTimestamp(1795304540123), "2026-11-21T23:42:20.123Z");
+}
+
+// The formatter without snprintf agrees with gmtime_r + strftime over the whole range,
+// and writes wider years (outside RFC 3339) the way it always did.
+TEST(FormatTimestamp, MatchesTheCLibrary) {
+  std::mt19937_64 rng(42);
+  std::uniform_int_distribution<Millis> any(kMinTimestamp, kMaxTimestamp);
+  for (int i = 0; i < 20000; ++i) {
+    const Millis t = i < 2 ? (i == 0 ? kMinTimestamp : kMaxTimestamp) : any(rng);
+    const int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
+    const time_t tt = static_cast<time_t>(secs);
+    std::tm tm{};
+    ASSERT_NE(gmtime_r(&tt, &tm), nullptr);
+    char want[64];
+    const size_t n = std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::string expected(want, n);
+    if (tm.tm_year + 1900 < 1000) {
+      expected = std::string(4 - std::to_string(tm.tm_year + 1900).size(), '0') + expected;
+    }
+    char ms[8];
+    std::snprintf(ms, sizeof ms, ".%03dZ", static_cast<int>(t - secs * 1000));
+    ASSERT_EQ(FormatTimestamp(t), expected + ms) << t;
+  }
+  EXPECT_EQ(FormatTimestamp(kMaxTimestamp + 1), "10000-01-01T00:00:00.000Z");
+  char buf[kMaxTimestampLength];
+  EXPECT_EQ(std::string(buf, FormatTimestampTo(1795304540123, buf)), "2026-11-21T23:42:20.123Z");
 }
 
 TEST(ManualClock, SetsAndAdvances) {
