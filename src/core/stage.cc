@@ -173,4 +173,20 @@ std::string TokenNickname(const std::vector<std::pair<std::string, std::string>>
   return user_id.empty() ? participant_id : user_id;
 }
 
+ParticipantSummary SummaryOf(const Participant& p) {
+  ParticipantSummary s;
+  s.member_id = p.member.id;
+  s.ivs_participant_id = p.member.ivs_participant_id;
+  s.user_id = p.ivs.user_id;
+  s.first_join_at = p.member.first_join_at;
+  s.connected = p.connected();
+  s.published = p.ivs.published;
+  s.recording_state = p.ivs.recording_state;
+  s.replication_type = p.ivs.replication_type;
+  s.replication_state = p.ivs.replication_state;
+  s.source_stage_id = p.ivs.source_stage_id;
+  s.source_session_id = p.ivs.source_session_id;
+  return s;
+}
+
 }  // namespace rollcall

@@ -66,6 +66,25 @@ struct Participant {
   bool connected() const { return member.open_visit_id.has_value(); }
 };
 
+// What a listing returns of a participant: the IVS ParticipantSummary, and the member's row
+// id (its position in the listing's order with first_join_at and ivs_participant_id).
+struct ParticipantSummary {
+  RowId member_id = 0;
+  std::string ivs_participant_id;
+  std::string user_id;
+  Millis first_join_at = 0;
+  bool connected = false;
+  bool published = false;
+  RecordingState recording_state = RecordingState::kDisabled;
+  ReplicationType replication_type = ReplicationType::kNone;
+  std::optional<ReplicationState> replication_state;  // nullopt for kNone
+  std::string source_stage_id;                        // kReplica only
+  std::string source_session_id;                      // kReplica only
+};
+
+// The summary of a full participant.
+ParticipantSummary SummaryOf(const Participant& p);
+
 // The IVS detail of an event beyond core Event (schema 002 columns).
 struct EventDetail {
   std::string destination_stage_id;    // REPLICATION_* only

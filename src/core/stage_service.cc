@@ -603,13 +603,13 @@ StatusOr<Participant> StageService::GetParticipant(const Tenant& t, std::string_
   });
 }
 
-StatusOr<KeysetPage<Participant>> StageService::ListParticipants(
+StatusOr<KeysetPage<ParticipantSummary>> StageService::ListParticipants(
     const Tenant& t, std::string_view arn, std::string_view session_id,
     const ParticipantFilter& filter, const std::optional<ParticipantKey>& after, int64_t limit) {
   Status v = CheckLimit(limit, 100);
   if (!v.ok()) return v;
-  return ReadWith<KeysetPage<Participant>>(
-      store(), [&](Tx& tx, std::optional<KeysetPage<Participant>>* out) {
+  return ReadWith<KeysetPage<ParticipantSummary>>(
+      store(), [&](Tx& tx, std::optional<KeysetPage<ParticipantSummary>>* out) {
         StatusOr<Application> app = FindStage(tx, t, region(), arn);
         if (!app.ok()) return app.status();
         StatusOr<Session> s = FindStageSession(tx, t, app.value(), session_id);

@@ -177,11 +177,9 @@ class StageService {
   StatusOr<Participant> GetParticipant(const Tenant& t, std::string_view arn,
                                        std::string_view session_id,
                                        std::string_view participant_id);
-  StatusOr<KeysetPage<Participant>> ListParticipants(const Tenant& t, std::string_view arn,
-                                                     std::string_view session_id,
-                                                     const ParticipantFilter& filter,
-                                                     const std::optional<ParticipantKey>& after,
-                                                     int64_t limit);
+  StatusOr<KeysetPage<ParticipantSummary>> ListParticipants(
+      const Tenant& t, std::string_view arn, std::string_view session_id,
+      const ParticipantFilter& filter, const std::optional<ParticipantKey>& after, int64_t limit);
   // Oldest first, after the event with id after_id. Each event's `replica` is filled in.
   StatusOr<KeysetPage<ParticipantEvent>> ListParticipantEvents(const Tenant& t,
                                                                std::string_view arn,

@@ -13,42 +13,31 @@ std::string StageArnFromId(const StageService& stages, const Tenant& t, const st
   return IvsArn(stages.region(), t.account_id, "stage", id);
 }
 
-void WriteReplication(const StageService& stages, const Tenant& t, const MemberIvs& ivs,
-                      http::JsonWriter& w) {
-  w.Key("replicationType").String(ReplicationTypeName(ivs.replication_type));
-  if (ivs.replication_state) {
-    w.Key("replicationState").String(ReplicationStateName(*ivs.replication_state));
+// ParticipantSummary's members.
+void WriteSummaryMembers(const StageService& stages, const Tenant& t, const ParticipantSummary& s,
+                         http::JsonWriter& w) {
+  w.Key("participantId").String(s.ivs_participant_id);
+  w.Key("userId").String(s.user_id);
+  w.Key("state").String(s.connected ? "CONNECTED" : "DISCONNECTED");
+  w.Key("firstJoinTime").Time(s.first_join_at);
+  w.Key("published").Bool(s.published);
+  w.Key("recordingState").String(RecordingStateName(s.recording_state));
+  w.Key("replicationType").String(ReplicationTypeName(s.replication_type));
+  if (s.replication_state) {
+    w.Key("replicationState").String(ReplicationStateName(*s.replication_state));
   }
-  if (ivs.replication_type == ReplicationType::kReplica) {
-    w.Key("sourceStageArn").String(StageArnFromId(stages, t, ivs.source_stage_id));
-    w.Key("sourceSessionId").String(ivs.source_session_id);
+  if (s.replication_type == ReplicationType::kReplica) {
+    w.Key("sourceStageArn").String(StageArnFromId(stages, t, s.source_stage_id));
+    w.Key("sourceSessionId").String(s.source_session_id);
   }
 }
 
-// The members ParticipantSummary and Participant share, up to recordingState.
-void WriteSummaryHead(const Participant& p, http::JsonWriter& w) {
-  w.Key("participantId").String(p.member.ivs_participant_id);
-  w.Key("userId").String(p.ivs.user_id);
-  w.Key("state").String(p.connected() ? "CONNECTED" : "DISCONNECTED");
-  w.Key("firstJoinTime").Time(p.member.first_join_at);
-}
-
-void WriteSummary(const StageService& stages, const Tenant& t, const Participant& p,
-                  http::JsonWriter& w) {
-  w.BeginObject();
-  WriteSummaryHead(p, w);
-  w.Key("published").Bool(p.ivs.published);
-  w.Key("recordingState").String(RecordingStateName(p.ivs.recording_state));
-  WriteReplication(stages, t, p.ivs, w);
-  w.EndObject();
-}
-
+// A Participant: the summary's members, then the rest.
 void WriteParticipant(const StageService& stages, const Tenant& t, const Participant& p,
                       http::JsonWriter& w) {
   w.BeginObject();
-  WriteSummaryHead(p, w);
+  WriteSummaryMembers(stages, t, SummaryOf(p), w);
   w.Key("attributes").Value(AttributesJson(p.member.attributes_json));
-  w.Key("published").Bool(p.ivs.published);
   w.Key("ispName").String(p.ivs.client.isp_name);
   w.Key("osName").String(p.ivs.client.os_name);
   w.Key("osVersion").String(p.ivs.client.os_version);
@@ -57,9 +46,7 @@ void WriteParticipant(const StageService& stages, const Tenant& t, const Partici
   w.Key("sdkVersion").String(p.ivs.client.sdk_version);
   w.Key("recordingS3BucketName").String(p.ivs.recording_bucket);
   w.Key("recordingS3Prefix").String(p.ivs.recording_prefix);
-  w.Key("recordingState").String(RecordingStateName(p.ivs.recording_state));
   w.Key("protocol").String(ProtocolName(p.ivs.protocol));
-  WriteReplication(stages, t, p.ivs, w);
   // rollcall's extras: the In-Stream profile of the participant.
   w.Key("nickname").String(p.profile.nickname);
   w.Key("profileImageUrl").OptString(p.profile.profile_image_url);
@@ -133,20 +120,24 @@ void RegisterParticipantOperations(Registrar& r) {
       after =
           ParticipantKey{a.at(0).as_int64(), std::string(a.at(1).as_string()), a.at(2).as_int64()};
     }
-    StatusOr<KeysetPage<Participant>> page =
+    StatusOr<KeysetPage<ParticipantSummary>> page =
         c.stages->ListParticipants(c.tenant, arn, session, filter.value(), after, c.MaxResults(50));
     if (!page.ok()) return c.Fail(page.status());
     std::string body;
     body.reserve(64 + 256 * page->items.size());
     http::JsonWriter w(&body);
     w.BeginObject().Key("participants").BeginArray();
-    for (const Participant& p : page->items) WriteSummary(*c.stages, c.tenant, p, w);
+    for (const ParticipantSummary& p : page->items) {
+      w.BeginObject();
+      WriteSummaryMembers(*c.stages, c.tenant, p, w);
+      w.EndObject();
+    }
     w.EndArray();
     if (page->more) {
-      const Participant& last = page->items.back();
+      const ParticipantSummary& last = page->items.back();
       w.Key("nextToken")
-          .String(c.NextToken(context, {last.member.first_join_at, last.member.ivs_participant_id,
-                                        last.member.id}));
+          .String(
+              c.NextToken(context, {last.first_join_at, last.ivs_participant_id, last.member_id}));
     }
     w.EndObject();
     c.OkBody(std::move(body));

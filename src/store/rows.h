@@ -33,6 +33,10 @@ inline constexpr char kMemberIvsCols[] =
     "protocol, published, publishing, recording_state, recording_bucket, recording_prefix, "
     "replication_type, replication_state, source_stage_id, source_session_id";
 inline constexpr int kMemberIvsColCount = 17;
+// The members columns of a ParticipantSummary.
+inline constexpr char kParticipantSummaryCols[] =
+    "id, ivs_participant_id, user_id, first_join_at, open_visit_id, published, recording_state, "
+    "replication_type, replication_state, source_stage_id, source_session_id";
 inline constexpr char kStorageCols[] = "id, tenant_id, config_id, name, bucket_name, created_at";
 inline constexpr char kReplicaCols[] =
     "id, tenant_id, participant_id, source_application_id, source_session_id, source_member_id, "
@@ -172,6 +176,25 @@ Participant ReadParticipant(const R& r) {
   p.ivs = ReadMemberIvs(r, kMemberColCount);
   p.profile = ReadProfile(r, kMemberColCount + kMemberIvsColCount);
   return p;
+}
+
+// Columns: kParticipantSummaryCols.
+template <typename R>
+ParticipantSummary ReadParticipantSummary(const R& r) {
+  ParticipantSummary s;
+  s.member_id = r.Int(0);
+  s.ivs_participant_id = r.Text(1);
+  s.user_id = r.Text(2);
+  s.first_join_at = r.Int(3);
+  s.connected = r.OptInt(4).has_value();
+  s.published = r.Int(5) != 0;
+  s.recording_state = ParseRecordingState(r.Text(6)).value_or(RecordingState::kDisabled);
+  s.replication_type = ParseReplicationType(r.Text(7)).value_or(ReplicationType::kNone);
+  if (std::optional<std::string> st = r.OptText(8))
+    s.replication_state = ParseReplicationState(*st);
+  s.source_stage_id = r.Text(9);
+  s.source_session_id = r.Text(10);
+  return s;
 }
 
 template <typename R>

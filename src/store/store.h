@@ -164,10 +164,9 @@ class Tx {
                                                            const std::string& participant_id) = 0;
   // The session's members matching the filter, ordered by (first_join_at, ivs_participant_id,
   // id), strictly after `after` when given, at most limit.
-  virtual std::vector<Participant> ListParticipants(RowId tenant, RowId session,
-                                                    const ParticipantFilter& filter,
-                                                    const std::optional<ParticipantKey>& after,
-                                                    int64_t limit) = 0;
+  virtual std::vector<ParticipantSummary> ListParticipants(
+      RowId tenant, RowId session, const ParticipantFilter& filter,
+      const std::optional<ParticipantKey>& after, int64_t limit) = 0;
   // The session's members that are publishing now, by id.
   virtual std::vector<Participant> ListPublishing(RowId tenant, RowId session) = 0;
   // Writes every MemberIvs column of the member.
@@ -288,9 +287,9 @@ class Store {
 };
 
 struct StoreOptions {
-  int readers = 4;              // read connections
-  int max_batch = 1000;         // writes grouped into one transaction at most
-  int pool = 8;                 // PostgreSQL: connections per process, writers and readers
+  int readers = 4;       // read connections
+  int max_batch = 1000;  // writes grouped into one transaction at most
+  int pool = 8;          // PostgreSQL: connections per process, writers and readers
 };
 
 // The store URL as logs may show it: a password in it is replaced by "***".

@@ -9,11 +9,11 @@
 #include <future>
 #include <set>
 
+#include "backends.h"
 #include "core/ids.h"
 #include "core/service.h"
 #include "core/stage_service.h"
 #include "store/store.h"
-#include "backends.h"
 
 namespace rollcall {
 namespace {
@@ -370,14 +370,30 @@ TEST_P(IvsContract, ListParticipantsFiltersAndPages) {
   std::vector<std::string> all;
   std::optional<ParticipantKey> after;
   for (;;) {
-    StatusOr<KeysetPage<Participant>> page =
+    StatusOr<KeysetPage<ParticipantSummary>> page =
         stages_->ListParticipants(tenant_, arn, session, ParticipantFilter{}, after, 3);
     ASSERT_TRUE(page.ok());
-    for (const Participant& p : page->items) all.push_back(p.member.ivs_participant_id);
+    for (const ParticipantSummary& s : page->items) {
+      all.push_back(s.ivs_participant_id);
+      // The listing reads fewer columns than GetParticipant: both agree on the summary.
+      StatusOr<Participant> full =
+          stages_->GetParticipant(tenant_, arn, session, s.ivs_participant_id);
+      ASSERT_TRUE(full.ok());
+      const ParticipantSummary want = SummaryOf(full.value());
+      EXPECT_EQ(s.member_id, want.member_id);
+      EXPECT_EQ(s.user_id, want.user_id);
+      EXPECT_EQ(s.first_join_at, want.first_join_at);
+      EXPECT_EQ(s.connected, want.connected);
+      EXPECT_EQ(s.published, want.published);
+      EXPECT_EQ(s.recording_state, want.recording_state);
+      EXPECT_EQ(s.replication_type, want.replication_type);
+      EXPECT_EQ(s.replication_state, want.replication_state);
+      EXPECT_EQ(s.source_stage_id, want.source_stage_id);
+      EXPECT_EQ(s.source_session_id, want.source_session_id);
+    }
     if (!page->more) break;
-    const Participant& last = page->items.back();
-    after =
-        ParticipantKey{last.member.first_join_at, last.member.ivs_participant_id, last.member.id};
+    const ParticipantSummary& last = page->items.back();
+    after = ParticipantKey{last.first_join_at, last.ivs_participant_id, last.member_id};
   }
   EXPECT_EQ(all.size(), 7u);
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 7u);

@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "backends.h"
 #include "core/ids.h"
 #include "core/media_presence.h"
 #include "core/reaper.h"
 #include "core/service.h"
 #include "core/stage_service.h"
 #include "store/store.h"
-#include "backends.h"
 
 namespace rollcall::presence_test {
 
@@ -205,19 +205,18 @@ class PresenceFixture : public ::testing::TestWithParam<std::string> {
     }
   }
 
-  std::vector<Participant> Participants(const TestStage& st, const std::string& session) {
-    std::vector<Participant> out;
+  std::vector<ParticipantSummary> Participants(const TestStage& st, const std::string& session) {
+    std::vector<ParticipantSummary> out;
     std::optional<ParticipantKey> after;
     for (;;) {
-      StatusOr<KeysetPage<Participant>> page =
+      StatusOr<KeysetPage<ParticipantSummary>> page =
           stages_->ListParticipants(tenant_, st.arn, session, ParticipantFilter{}, after, 100);
       EXPECT_TRUE(page.ok()) << page.status().message();
       if (!page.ok()) return out;
-      for (Participant& p : page->items) out.push_back(std::move(p));
+      for (ParticipantSummary& p : page->items) out.push_back(std::move(p));
       if (!page->more) return out;
-      const Participant& last = out.back();
-      after =
-          ParticipantKey{last.member.first_join_at, last.member.ivs_participant_id, last.member.id};
+      const ParticipantSummary& last = out.back();
+      after = ParticipantKey{last.first_join_at, last.ivs_participant_id, last.member_id};
     }
   }
 
@@ -244,9 +243,9 @@ class PresenceFixture : public ::testing::TestWithParam<std::string> {
     if (!s.active()) {
       EXPECT_EQ(open, 0);
     }
-    for (const Participant& p : Participants(st, stage_session_id)) {
-      SCOPED_TRACE("participant " + p.member.ivs_participant_id);
-      const std::vector<Visit>& mine = by_member[p.member.id];
+    for (const ParticipantSummary& p : Participants(st, stage_session_id)) {
+      SCOPED_TRACE("participant " + p.ivs_participant_id);
+      const std::vector<Visit>& mine = by_member[p.member_id];
       int64_t mine_open = 0;
       for (size_t i = 0; i < mine.size(); ++i) {
         if (!mine[i].deleted_at) {
@@ -258,11 +257,11 @@ class PresenceFixture : public ::testing::TestWithParam<std::string> {
         }
       }
       EXPECT_LE(mine_open, 1);
-      EXPECT_EQ(p.connected(), mine_open == 1);
+      EXPECT_EQ(p.connected, mine_open == 1);
       bool inside = false;
       int64_t fresh_joins = 0;
       Millis last_at = 0;
-      for (const Event& e : Events(st, stage_session_id, p.member.ivs_participant_id)) {
+      for (const Event& e : Events(st, stage_session_id, p.ivs_participant_id)) {
         EXPECT_GE(e.at, last_at) << e.name << " out of time order";
         last_at = e.at;
         if (e.name == "JOINED") {
@@ -274,7 +273,7 @@ class PresenceFixture : public ::testing::TestWithParam<std::string> {
           inside = false;
         }
       }
-      EXPECT_EQ(inside, p.connected());
+      EXPECT_EQ(inside, p.connected);
       EXPECT_EQ(fresh_joins, static_cast<int64_t>(mine.size()));
     }
   }

@@ -69,8 +69,8 @@ class PresenceStress : public PresenceFixture {
     for (const std::string& sid : AllSessions(st)) {
       CheckInvariants(st, sid);
       if (StageSession(st, sid).active()) ++active;
-      for (const Participant& p : Participants(st, sid)) {
-        for (const Event& e : Events(st, sid, p.member.ivs_participant_id)) ++reasons[e.reason];
+      for (const ParticipantSummary& p : Participants(st, sid)) {
+        for (const Event& e : Events(st, sid, p.ivs_participant_id)) ++reasons[e.reason];
       }
     }
     EXPECT_LE(active, 1);

@@ -43,6 +43,7 @@ using rows::kAppCols;
 using rows::kEventCols;
 using rows::kMemberCols;
 using rows::kMemberIvsCols;
+using rows::kParticipantSummaryCols;
 using rows::kProfileCols;
 using rows::kReplicaCols;
 using rows::kSessionCols;
@@ -58,6 +59,9 @@ constexpr auto ReadProfile = [](const Row& r) { return rows::ReadProfile(r); };
 constexpr auto ReadMember = [](const Row& r) { return rows::ReadMember(r); };
 constexpr auto ReadVisit = [](const Row& r) { return rows::ReadVisit(r); };
 constexpr auto ReadParticipant = [](const Row& r) { return rows::ReadParticipant(r); };
+constexpr auto ReadParticipantSummary = [](const Row& r) {
+  return rows::ReadParticipantSummary(r);
+};
 constexpr auto ReadStorage = [](const Row& r) { return rows::ReadStorage(r); };
 constexpr auto ReadReplica = [](const Row& r) { return rows::ReadReplica(r); };
 constexpr auto ReadReplicaView = [](const Row& r) { return rows::ReadReplicaView(r); };
@@ -868,14 +872,15 @@ class PgTx final : public Tx {
     return p;
   }
 
-  std::vector<Participant> ListParticipants(RowId tenant, RowId session,
-                                            const ParticipantFilter& f,
-                                            const std::optional<ParticipantKey>& after,
-                                            int64_t limit) override {
+  std::vector<ParticipantSummary> ListParticipants(RowId tenant, RowId session,
+                                                   const ParticipantFilter& f,
+                                                   const std::optional<ParticipantKey>& after,
+                                                   int64_t limit) override {
     LockSessionOf(tenant, session);
     int n = 2;
     auto param = [&n] { return "$" + std::to_string(++n); };
-    std::string sql = ParticipantSelect() + " WHERE m.tenant_id = $1 AND m.session_id = $2";
+    std::string sql = "SELECT " + Cols(kParticipantSummaryCols, "m") +
+                      " FROM members m WHERE m.tenant_id = $1 AND m.session_id = $2";
     using Kind = ParticipantFilter::Kind;
     switch (f.kind) {
       case Kind::kNone:
@@ -906,7 +911,7 @@ class PgTx final : public Tx {
     if (f.kind == Kind::kRecordingState) q.Bind(RecordingStateName(f.recording_state));
     if (after) q.Bind(after->first_join_at).Bind(after->participant_id).Bind(after->member_id);
     q.Bind(limit);
-    return All(q.Run(), ReadParticipant);
+    return All(q.Run(), ReadParticipantSummary);
   }
 
   std::vector<Participant> ListPublishing(RowId tenant, RowId session) override {

@@ -33,6 +33,7 @@ using rows::kAppCols;
 using rows::kEventCols;
 using rows::kMemberCols;
 using rows::kMemberIvsCols;
+using rows::kParticipantSummaryCols;
 using rows::kProfileCols;
 using rows::kReplicaCols;
 using rows::kSessionCols;
@@ -42,6 +43,7 @@ using rows::ReadApp;
 using rows::ReadEvent;
 using rows::ReadMember;
 using rows::ReadParticipant;
+using rows::ReadParticipantSummary;
 using rows::ReadProfile;
 using rows::ReadReplica;
 using rows::ReadReplicaView;
@@ -718,11 +720,12 @@ class SqliteTx final : public Tx {
     return ReadParticipant(q);
   }
 
-  std::vector<Participant> ListParticipants(RowId tenant, RowId session,
-                                            const ParticipantFilter& f,
-                                            const std::optional<ParticipantKey>& after,
-                                            int64_t limit) override {
-    std::string sql = ParticipantSelect() + " WHERE m.session_id = ? AND m.tenant_id = ?";
+  std::vector<ParticipantSummary> ListParticipants(RowId tenant, RowId session,
+                                                   const ParticipantFilter& f,
+                                                   const std::optional<ParticipantKey>& after,
+                                                   int64_t limit) override {
+    std::string sql = "SELECT " + Cols(kParticipantSummaryCols, "m") +
+                      " FROM members m WHERE m.session_id = ? AND m.tenant_id = ?";
     using Kind = ParticipantFilter::Kind;
     switch (f.kind) {
       case Kind::kNone:
@@ -749,8 +752,8 @@ class SqliteTx final : public Tx {
     if (f.kind == Kind::kRecordingState) q.Bind(RecordingStateName(f.recording_state));
     if (after) q.Bind(after->first_join_at).Bind(after->participant_id).Bind(after->member_id);
     q.Bind(limit);
-    std::vector<Participant> out;
-    while (q.Step()) out.push_back(ReadParticipant(q));
+    std::vector<ParticipantSummary> out;
+    while (q.Step()) out.push_back(ReadParticipantSummary(q));
     return out;
   }
 
