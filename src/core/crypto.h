@@ -15,6 +15,8 @@ std::string Sha256(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);
 // n cryptographically strong random bytes. Aborts if the CSPRNG fails (a bug of the host).
 std::string RandomBytes(size_t n);
+// The same, written to out. REQUIRES: out has room for n bytes.
+void RandomFill(void* out, size_t n);
 std::string HexEncode(std::string_view raw);
 // The bytes of lower-case hex text (as HexEncode writes it); anything else: nullopt.
 std::optional<std::string> HexDecode(std::string_view hex);

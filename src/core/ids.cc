@@ -26,12 +26,19 @@ constexpr std::string_view kAlnum =
 }  // namespace
 
 std::string NewUuid() {
-  std::string b = RandomBytes(16);
-  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
-  std::string hex = HexEncode(b);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
+  static constexpr char kHex[] = "0123456789abcdef";
+  unsigned char b[16];
+  RandomFill(b, sizeof b);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  std::string out(36, '-');
+  size_t o = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (o == 8 || o == 13 || o == 18 || o == 23) ++o;
+    out[o++] = kHex[b[i] >> 4];
+    out[o++] = kHex[b[i] & 15];
+  }
+  return out;
 }
 
 bool IsUuid(std::string_view s) {
@@ -58,9 +65,7 @@ std::string NewStageSessionId() { return "st-" + RandomAlnum(13); }
 std::string NewAccountId() { return RandomFrom("123456789", 1) + RandomFrom("0123456789", 11); }
 std::string NewAccessKeyId() { return "AKIA" + RandomFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16); }
 std::string NewSecretAccessKey() { return RandomFrom(std::string(kAlnum) + "+/", 40); }
-std::string NewAdminToken() {
-  return "rca_" + RandomFrom(std::string(kAlnum) + "-_", 43);
-}
+std::string NewAdminToken() { return "rca_" + RandomFrom(std::string(kAlnum) + "-_", 43); }
 
 std::string StageArn(std::string_view region, std::string_view account, std::string_view stage_id) {
   return "arn:aws:ivs:" + std::string(region) + ":" + std::string(account) + ":stage/" +

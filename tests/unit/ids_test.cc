@@ -5,6 +5,8 @@
 #include <regex>
 #include <set>
 
+#include "core/crypto.h"
+
 namespace rollcall {
 namespace {
 
@@ -24,10 +26,10 @@ TEST(Uuid, Validation) {
   EXPECT_TRUE(IsUuid("3F2504E0-4F89-11D3-9A0C-0305E82C3301"));
   EXPECT_EQ(CanonicalUuid("3F2504E0-4F89-11D3-9A0C-0305E82C3301"),
             "3f2504e0-4f89-11d3-9a0c-0305e82c3301");
-  for (const char* bad : {"", "3f2504e0", "3f2504e04f8911d39a0c0305e82c3301",
-                          "3f2504e0-4f89-11d3-9a0c-0305e82c330", "3f2504e0-4f89-11d3-9a0c-0305e82c33011",
-                          "3f2504e0_4f89-11d3-9a0c-0305e82c3301", "gf2504e0-4f89-11d3-9a0c-0305e82c3301",
-                          "{3f2504e0-4f89-11d3-9a0c-0305e82c3301}"}) {
+  for (const char* bad :
+       {"", "3f2504e0", "3f2504e04f8911d39a0c0305e82c3301", "3f2504e0-4f89-11d3-9a0c-0305e82c330",
+        "3f2504e0-4f89-11d3-9a0c-0305e82c33011", "3f2504e0_4f89-11d3-9a0c-0305e82c3301",
+        "gf2504e0-4f89-11d3-9a0c-0305e82c3301", "{3f2504e0-4f89-11d3-9a0c-0305e82c3301}"}) {
     EXPECT_FALSE(IsUuid(bad)) << bad;
   }
 }
@@ -52,6 +54,27 @@ TEST(IvsParticipantIdFor, KeepsFittingIdsAndHashesOthers) {
   EXPECT_EQ(hashed, IvsParticipantIdFor("kim@example.com"));
   EXPECT_NE(hashed, IvsParticipantIdFor("lee@example.com"));
   EXPECT_NE(IvsParticipantIdFor(std::string(65, 'a')), std::string(65, 'a'));
+}
+
+// Known answers (FIPS 180-2, RFC 4231 case 2), an empty key, and keys alternating on one
+// thread (the context is re-keyed per call).
+TEST(Crypto, Sha256AndHmacKnownAnswers) {
+  EXPECT_EQ(HexEncode(Sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HexEncode(Sha256("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(HexEncode(HmacSha256("", "")),
+              "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  }
+}
+
+TEST(Crypto, RandomBytesDoNotRepeat) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 2000; ++i)
+    EXPECT_TRUE(seen.insert(RandomBytes(i % 3 == 0 ? 300 : 16)).second);
 }
 
 }  // namespace
