@@ -16,7 +16,10 @@ using PathParams = std::vector<std::string>;
 using Handler = std::function<void(Request& req, const PathParams& params, Reply reply)>;
 
 // Maps (method, path pattern) to handlers. Patterns are '/'-separated; a segment "{name}"
-// matches any one non-empty segment. Build first, then Find from any thread.
+// matches any one non-empty segment. When several patterns match a path, the most specific
+// one owns it (a literal segment beats a {name} at the first segment where they differ),
+// whatever the method; among routes of that pattern and method, the first added wins.
+// Build first, then Find from any thread.
 class Router {
  public:
   enum class Result { kFound, kNoPath, kNoMethod };

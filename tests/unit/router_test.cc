@@ -20,7 +20,7 @@ TEST(Router, MatchesPatternsAndCapturesParams) {
   EXPECT_EQ(params, PathParams{"x-1"});
   ASSERT_EQ(r.Find("GET", "/v1/a/list/b", &h, &params), Router::Result::kFound);
   (*h)(req, params, Reply());
-  EXPECT_EQ(hit, 1);  // first registered wins
+  EXPECT_EQ(hit, 3);  // the literal segment beats {id}, whatever the order of registration
 }
 
 TEST(Router, DistinguishesUnknownPathFromWrongMethod) {
@@ -32,6 +32,27 @@ TEST(Router, DistinguishesUnknownPathFromWrongMethod) {
   EXPECT_EQ(r.Find("GET", "/v1/y", &h, &params), Router::Result::kNoPath);
   EXPECT_EQ(r.Find("GET", "/v1/x/", &h, &params), Router::Result::kNoPath);
   EXPECT_EQ(r.Find("GET", "/v1", &h, &params), Router::Result::kNoPath);
+}
+
+// "/v1/applications/sessions" exists for GET and POST: a PATCH there is 405, not a call of
+// the "/v1/applications/{id}" PATCH route with id "sessions".
+TEST(Router, ALiteralPathIsNotTakenByAParamRouteOfAnotherMethod) {
+  Router r;
+  int hit = 0;
+  r.Add("PATCH", "/v1/apps/{id}", [&](Request&, const PathParams&, Reply) { hit = 1; });
+  r.Add("GET", "/v1/apps/sessions", [&](Request&, const PathParams&, Reply) { hit = 2; });
+  r.Add("POST", "/v1/apps/sessions", [&](Request&, const PathParams&, Reply) { hit = 3; });
+  const Handler* h = nullptr;
+  PathParams params;
+  std::vector<std::string> allowed;
+  EXPECT_EQ(r.Find("PATCH", "/v1/apps/sessions", &h, &params, &allowed),
+            Router::Result::kNoMethod);
+  EXPECT_EQ(allowed, (std::vector<std::string>{"GET", "POST"}));
+  ASSERT_EQ(r.Find("PATCH", "/v1/apps/a-1", &h, &params), Router::Result::kFound);
+  Request req;
+  (*h)(req, params, Reply());
+  EXPECT_EQ(hit, 1);
+  EXPECT_EQ(params, PathParams{"a-1"});
 }
 
 TEST(Router, EmptySegmentDoesNotMatchAParam) {
