@@ -125,8 +125,9 @@ Result Arrive(Tx& tx, Session* s, Member* m, const Report& r) {
   if (m->open_visit_id) {
     out.outcome = Outcome::kOpen;
     out.visit = tx.GetVisit(s->tenant_id, *m->open_visit_id);
-  } else if (std::optional<Visit> last = LatestVisit(tx, *m);
-             last && presence::Continues(p, out.at)) {
+  } else if (std::optional<Visit> last =
+                 presence::Continues(p, out.at) ? LatestVisit(tx, *m) : std::nullopt;
+             last) {
     ContinueVisit(tx, s, m, &*last, out.at);
     out.outcome = Outcome::kContinued;
     out.visit = std::move(last);
