@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <mutex>
@@ -111,7 +112,12 @@ MemberPresence ReadMemberPresence(const Query& q, int c) {
 // writer's cache; a read Tx gets none.
 class SqliteTx final : public Tx {
  public:
-  SqliteTx(Db* db, WriterCache* cache) : db_(*db), cache_(cache) {}
+  SqliteTx(Db* db, WriterCache* cache) : db_(*db), cache_(cache) {
+    sqlite3_update_hook(db_.raw(), &SqliteTx::OnRowChanged, this);
+  }
+  SqliteTx(const SqliteTx&) = delete;
+  SqliteTx& operator=(const SqliteTx&) = delete;
+  ~SqliteTx() override { sqlite3_update_hook(db_.raw(), nullptr, nullptr); }
 
   bool InsertTenant(Tenant* t, const std::string& admin_hash) override {
     {
@@ -357,7 +363,7 @@ class SqliteTx final : public Tx {
     q.Bind(tenant).Bind(participant_id);
     if (!q.Step()) return std::nullopt;
     Profile p = ReadProfile(q);
-    profile_read_ = ProfileRead{Changes(), p};
+    profile_read_ = ProfileRead{row_writes_, p};
     return p;
   }
 
@@ -402,7 +408,7 @@ class SqliteTx final : public Tx {
     Query q = db_.Prepare(sql);
     q.Bind(session).Bind(profile).Bind(tenant);
     if (!q.Step()) return std::nullopt;
-    MemberRead r{Changes(), ReadMember(q), rows::ReadMemberIvs(q, rows::kMemberColCount),
+    MemberRead r{row_writes_, ReadMember(q), rows::ReadMemberIvs(q, rows::kMemberColCount),
                  ReadMemberPresence(q, rows::kMemberColCount + rows::kMemberIvsColCount)};
     member_read_ = r;
     return std::move(r.member);
@@ -430,6 +436,24 @@ class SqliteTx final : public Tx {
         .Bind(m.attributes_json)
         .Bind(m.open_visit_id)
         .Bind(m.last_visit_id)
+        .Bind(m.id)
+        .Bind(m.tenant_id)
+        .Run();
+  }
+
+  void UpdateMemberAndPresence(const Member& m, const MemberPresence& p) override {
+    db_.Prepare("UPDATE members SET attributes = ?, open_visit_id = ?, last_visit_id = ?, "
+                "presence_source = ?, heartbeats = ?, last_seen_at = ?, due_at = ?, "
+                "resumable_until = ?, last_seq = ? WHERE id = ? AND tenant_id = ?")
+        .Bind(m.attributes_json)
+        .Bind(m.open_visit_id)
+        .Bind(m.last_visit_id)
+        .Bind(PresenceSourceName(p.source))
+        .Bind(int64_t{p.heartbeats ? 1 : 0})
+        .Bind(p.last_seen_at)
+        .Bind(p.due_at)
+        .Bind(p.resumable_until)
+        .Bind(p.last_seq)
         .Bind(m.id)
         .Bind(m.tenant_id)
         .Run();
@@ -486,6 +510,19 @@ class SqliteTx final : public Tx {
         .Bind(v.id)
         .Bind(v.tenant_id)
         .Run();
+  }
+
+  std::optional<Visit> CloseVisitAt(RowId tenant, RowId id, Millis at) override {
+    static const std::string sql =
+        std::string("UPDATE visits SET deleted_at = max(created_at, ?) WHERE id = ? AND "
+                    "tenant_id = ? RETURNING ") +
+        kVisitCols;
+    Query q = db_.Prepare(sql);
+    q.Bind(at).Bind(id).Bind(tenant);
+    if (!q.Step()) return std::nullopt;
+    Visit v = ReadVisit(q);
+    q.Run();
+    return v;
   }
 
   int64_t CloseOpenVisits(RowId tenant, RowId session, Millis at,
@@ -764,7 +801,7 @@ class SqliteTx final : public Tx {
 
   std::optional<Participant> GetParticipant(RowId tenant, RowId member) override {
     if (const MemberRead* m = MemberReadOf(tenant, member)) {
-      if (profile_read_ && profile_read_->changes == m->changes &&
+      if (profile_read_ && profile_read_->writes == m->writes &&
           profile_read_->profile.id == m->member.profile_id) {
         return Participant{m->member, m->ivs, profile_read_->profile};
       }
@@ -1192,20 +1229,26 @@ class SqliteTx final : public Tx {
 
  private:
   // What this Tx last read of a member row (FindMember) and of a profile (FindProfile), with
-  // the connection's change count then: while nothing has been written since, later reads of
+  // row_writes_ then: while no member or profile row has been written since, later reads of
   // the same rows (GetMemberPresence, GetParticipant) are answered from it.
   struct MemberRead {
-    int64_t changes = 0;
+    uint64_t writes = 0;
     Member member;
     MemberIvs ivs;
     MemberPresence presence;
   };
   struct ProfileRead {
-    int64_t changes = 0;
+    uint64_t writes = 0;
     Profile profile;
   };
 
-  int64_t Changes() const { return sqlite3_total_changes64(db_.raw()); }
+  // sqlite3_update_hook: counts the rows of members and profiles changed (by any statement or
+  // trigger) while this Tx runs.
+  static void OnRowChanged(void* self, int, const char*, const char* table, sqlite3_int64) {
+    if (std::strcmp(table, "members") == 0 || std::strcmp(table, "profiles") == 0) {
+      ++static_cast<SqliteTx*>(self)->row_writes_;
+    }
+  }
 
   // The seq and created_at of the session's visit with the highest seq; nullopt when the
   // session has none.
@@ -1222,7 +1265,7 @@ class SqliteTx final : public Tx {
 
   // The last member read when it is `member` of `tenant` and still current; else nullptr.
   const MemberRead* MemberReadOf(RowId tenant, RowId member) const {
-    if (!member_read_ || member_read_->changes != Changes()) return nullptr;
+    if (!member_read_ || member_read_->writes != row_writes_) return nullptr;
     const Member& m = member_read_->member;
     return m.id == member && m.tenant_id == tenant ? &*member_read_ : nullptr;
   }
@@ -1392,6 +1435,7 @@ class SqliteTx final : public Tx {
 
   Db& db_;
   WriterCache* const cache_;
+  uint64_t row_writes_ = 0;
   std::optional<MemberRead> member_read_;
   std::optional<ProfileRead> profile_read_;
   std::string plan_key_;
