@@ -78,12 +78,15 @@ struct WriterCache {
   std::unordered_map<RowId, Application> apps;        // by id
   std::unordered_map<RowId, Settings> settings;       // by application id
   std::unordered_map<RowId, LastVisit> last_visits;   // by session id; absent: not known
+  // Whether some replication is ACTIVE (ivs_replicas); nullopt: not known.
+  std::optional<bool> any_active_replica;
   std::optional<int64_t> data_version;                // at the last write transaction's start
 
   void Clear() {
     apps.clear();
     settings.clear();
     last_visits.clear();
+    any_active_replica.reset();
   }
 
   template <typename Map, typename V>
@@ -959,6 +962,7 @@ class SqliteTx final : public Tx {
   }
 
   void InsertReplica(ReplicaLink* r) override {
+    if (cache_ != nullptr) cache_->any_active_replica.reset();
     db_.Prepare("INSERT INTO ivs_replicas (tenant_id, participant_id, source_application_id, "
                 "source_session_id, source_member_id, destination_application_id, "
                 "destination_session_id, destination_member_id, state, created_at, updated_at) "
@@ -979,6 +983,7 @@ class SqliteTx final : public Tx {
   }
 
   void UpdateReplica(const ReplicaLink& r) override {
+    if (cache_ != nullptr) cache_->any_active_replica.reset();
     db_.Prepare("UPDATE ivs_replicas SET state = ?, updated_at = ? WHERE id = ? AND tenant_id = ?")
         .Bind(ReplicationStateName(r.state))
         .Bind(r.updated_at)
@@ -1020,7 +1025,15 @@ class SqliteTx final : public Tx {
     return out;
   }
 
+  // Every leave asks; most stores have no active replication at all.
   std::vector<ReplicaLink> ListActiveReplicasOfSession(RowId tenant, RowId session) override {
+    if (cache_ != nullptr) {
+      if (!cache_->any_active_replica) {
+        Query any = db_.Prepare("SELECT 1 FROM ivs_replicas WHERE state = 'ACTIVE' LIMIT 1");
+        cache_->any_active_replica = any.Step();
+      }
+      if (!*cache_->any_active_replica) return {};
+    }
     Query q = db_.Prepare(std::string("SELECT ") + kReplicaCols +
                           " FROM ivs_replicas WHERE source_session_id = ? AND state = 'ACTIVE' "
                           "AND tenant_id = ? UNION SELECT " + kReplicaCols +
