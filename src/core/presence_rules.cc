@@ -15,11 +15,11 @@ std::optional<Visit> LatestVisit(Tx& tx, const Member& m) {
 }
 
 // Reopens m's last visit, closed, at `at`: the visit continues (JOINED, reason RECONNECTED).
+// Like OpenVisit, sets m's open visit without writing m.
 void ContinueVisit(Tx& tx, Session* s, Member* m, Visit* visit, Millis at) {
   visit->deleted_at.reset();
   tx.UpdateVisit(*visit);
   m->open_visit_id = visit->id;
-  tx.UpdateMember(*m);
   s->participant_count += 1;
   tx.UpdateSession(*s);
   OnVisitOpened(tx, *s);
@@ -62,7 +62,7 @@ bool Expire(Tx& tx, Session* s, Member* m, MemberPresence* p, SettingsOf* settin
   if (std::optional<Millis> last = tx.LastEventTime(s->tenant_id, m->id)) at = std::max(at, *last);
   CloseVisit(tx, s, m, at, kReasonTimeout, p);
   p->resumable_until = presence::ResumableUntil(before, settings->get(), *before.due_at);
-  tx.UpdateMemberPresence(s->tenant_id, m->id, *p);
+  tx.UpdateMemberAndPresence(*m, *p);
   return true;
 }
 
@@ -125,8 +125,9 @@ Result Arrive(Tx& tx, Session* s, Member* m, const Report& r) {
   if (m->open_visit_id) {
     out.outcome = Outcome::kOpen;
     out.visit = tx.GetVisit(s->tenant_id, *m->open_visit_id);
-  } else if (std::optional<Visit> last = LatestVisit(tx, *m);
-             last && presence::Continues(p, out.at)) {
+  } else if (std::optional<Visit> last =
+                 presence::Continues(p, out.at) ? LatestVisit(tx, *m) : std::nullopt;
+             last) {
     ContinueVisit(tx, s, m, &*last, out.at);
     out.outcome = Outcome::kContinued;
     out.visit = std::move(last);
@@ -140,7 +141,11 @@ Result Arrive(Tx& tx, Session* s, Member* m, const Report& r) {
   Saw(&p, r, out.at);
   p.resumable_until.reset();
   p.due_at = presence::DueAt(p, settings.get());
-  tx.UpdateMemberPresence(s->tenant_id, m->id, p);
+  if (out.outcome == Outcome::kOpen) {
+    tx.UpdateMemberPresence(s->tenant_id, m->id, p);
+  } else {
+    tx.UpdateMemberAndPresence(*m, p);
+  }
   return out;
 }
 
@@ -165,7 +170,11 @@ Result Depart(Tx& tx, Session* s, Member* m, const Report& r, const std::string&
     out.visit = LatestVisit(tx, *m);
   }
   Saw(&p, r, out.at);
-  tx.UpdateMemberPresence(s->tenant_id, m->id, p);
+  if (out.outcome == Outcome::kClosed) {
+    tx.UpdateMemberAndPresence(*m, p);
+  } else {
+    tx.UpdateMemberPresence(s->tenant_id, m->id, p);
+  }
   return out;
 }
 

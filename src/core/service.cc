@@ -194,7 +194,6 @@ Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened) {
   tx.InsertVisit(&visit);
   m->open_visit_id = visit.id;
   m->last_visit_id = visit.id;
-  tx.UpdateMember(*m);
   s->participant_count += 1;
   s->visit_count += 1;
   tx.UpdateSession(*s);
@@ -212,13 +211,11 @@ Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened) {
 
 Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& reason,
                  MemberPresence* presence) {
-  std::optional<Visit> open = tx.GetVisit(s->tenant_id, *m->open_visit_id);
+  std::optional<Visit> open = tx.CloseVisitAt(s->tenant_id, *m->open_visit_id, at);
   if (!open) throw StoreFailure(Code::kInternal, "member's open visit is missing");
-  open->deleted_at = std::max(at, open->created_at);
   StopMemberMediaIn(tx, *s, m->id, *open->deleted_at);
-  tx.UpdateVisit(*open);
   m->open_visit_id.reset();
-  tx.UpdateMember(*m);
+  if (presence == nullptr) tx.UpdateMember(*m);
   s->participant_count -= 1;
   tx.UpdateSession(*s);
   Event e;

@@ -255,15 +255,17 @@ Member EnsureMember(Tx& tx, const Session& s, const Profile& profile,
                     Millis now);
 
 // Opens a visit of `m` at `now` (JOINED event, counts maintained) unless one is open. Returns
-// the open visit; *opened tells whether it was opened by this call. Every report of a
-// participant goes through rules::Arrive (core/presence_rules.h), which calls this and sets the
-// member's presence for the visit.
+// the open visit; *opened tells whether it was opened by this call. Sets m's open and last
+// visit but does not write m: the caller does. Every report of a participant goes through
+// rules::Arrive (core/presence_rules.h), which calls this and writes the member with its
+// presence for the visit (Tx::UpdateMemberAndPresence).
 Visit OpenVisit(Tx& tx, Session* s, Member* m, Millis now, bool* opened);
 
 // Closes m's open visit at max(at, its enter time): stops its replications and publishing
 // (stage rules), LEFT
 // event with `reason`, counts maintained, presence upkept (rules::OnVisitClosed: `presence` is
-// the member's presence when the caller holds it). REQUIRES: m->open_visit_id.
+// the member's presence when the caller holds it; the caller then also writes *m, with that
+// presence: Tx::UpdateMemberAndPresence). REQUIRES: m->open_visit_id.
 Visit CloseVisit(Tx& tx, Session* s, Member* m, Millis at, const std::string& reason,
                  MemberPresence* presence = nullptr);
 

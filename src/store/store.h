@@ -91,12 +91,17 @@ class Tx {
   virtual void InsertMember(Member* m) = 0;
   // Writes attributes_json, open_visit_id and last_visit_id.
   virtual void UpdateMember(const Member& m) = 0;
+  // Writes what UpdateMember(m) and UpdateMemberPresence(m's tenant, m.id, p) write, at once.
+  virtual void UpdateMemberAndPresence(const Member& m, const MemberPresence& p) = 0;
 
   // Visits. Sets v->id.
   virtual void InsertVisit(Visit* v) = 0;
   virtual std::optional<Visit> GetVisit(RowId tenant, RowId id) = 0;
   // Writes deleted_at.
   virtual void UpdateVisit(const Visit& v) = 0;
+  // Sets the deleted_at of visit `id` to max(at, its created_at) and returns the visit as
+  // written; nullopt (nothing changed) when there is none.
+  virtual std::optional<Visit> CloseVisitAt(RowId tenant, RowId id, Millis at) = 0;
   // Closes every open visit of the session at `at`, clears its members' open visit and appends
   // a LEFT event with `reason` for each. Returns how many visits it closed.
   virtual int64_t CloseOpenVisits(RowId tenant, RowId session, Millis at,

@@ -515,6 +515,25 @@ class PgTx final : public Tx {
         .Send();
   }
 
+  void UpdateMemberAndPresence(const Member& m, const MemberPresence& p) override {
+    dirty_ = true;
+    c_.Prepare("UPDATE members SET attributes = $1, open_visit_id = $2, last_visit_id = $3, "
+               "presence_source = $4, heartbeats = $5, last_seen_at = $6, due_at = $7, "
+               "resumable_until = $8, last_seq = $9 WHERE tenant_id = $10 AND id = $11")
+        .Bind(m.attributes_json)
+        .Bind(m.open_visit_id)
+        .Bind(m.last_visit_id)
+        .Bind(PresenceSourceName(p.source))
+        .Bind(int64_t{p.heartbeats ? 1 : 0})
+        .Bind(p.last_seen_at)
+        .Bind(p.due_at)
+        .Bind(p.resumable_until)
+        .Bind(p.last_seq)
+        .Bind(m.tenant_id)
+        .Bind(m.id)
+        .Send();
+  }
+
   void InsertVisit(Visit* v) override {
     dirty_ = true;
     Result r = c_.Prepare("INSERT INTO visits (tenant_id, session_id, member_id, profile_id, uuid, "
@@ -547,6 +566,18 @@ class PgTx final : public Tx {
         .Bind(v.tenant_id)
         .Bind(v.id)
         .Send();
+  }
+
+  std::optional<Visit> CloseVisitAt(RowId tenant, RowId id, Millis at) override {
+    dirty_ = true;
+    return First(c_.Prepare(std::string("UPDATE visits SET deleted_at = GREATEST(created_at, $1) "
+                                        "WHERE tenant_id = $2 AND id = $3 RETURNING ") +
+                            kVisitCols)
+                     .Bind(at)
+                     .Bind(tenant)
+                     .Bind(id)
+                     .Run(),
+                 ReadVisit);
   }
 
   int64_t CloseOpenVisits(RowId tenant, RowId session, Millis at,

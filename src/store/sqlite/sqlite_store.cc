@@ -9,11 +9,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "core/crypto.h"
@@ -58,9 +60,69 @@ std::string ParticipantSelect() {
          Cols(kProfileCols, "p") + " FROM members m JOIN profiles p ON p.id = m.profile_id";
 }
 
+// Rows the writer connection read in earlier transactions and reads again on most writes,
+// kept while they cannot have changed: a write of this connection to one of them erases it
+// (the session's last visit is updated instead), any rollback clears everything (Clear), and
+// so does a commit of another connection to the file, seen through PRAGMA data_version when a
+// write transaction begins. Used by the writer thread only.
+struct WriterCache {
+  struct LastVisit {
+    int64_t seq = 0;
+    Millis created_at = 0;
+  };
+  struct Settings {
+    RowId tenant_id = 0;
+    std::optional<PresenceSettings> settings;  // nullopt: none stored
+  };
+  // Kept small: cleared when one of the maps grows past this many entries.
+  static constexpr size_t kMaxEntries = 100000;
+
+  std::unordered_map<RowId, Application> apps;        // by id
+  std::unordered_map<RowId, Settings> settings;       // by application id
+  std::unordered_map<RowId, LastVisit> last_visits;   // by session id; absent: not known
+  // Whether some replication is ACTIVE (ivs_replicas); nullopt: not known.
+  std::optional<bool> any_active_replica;
+  std::optional<int64_t> data_version;                // at the last write transaction's start
+
+  void Clear() {
+    apps.clear();
+    settings.clear();
+    last_visits.clear();
+    any_active_replica.reset();
+  }
+
+  template <typename Map, typename V>
+  void Put(Map& map, RowId key, V value) {
+    if (map.size() >= kMaxEntries) Clear();
+    map.insert_or_assign(key, std::move(value));
+  }
+};
+
+// The presence columns of members, in MemberPresence order.
+constexpr char kMemberPresenceCols[] =
+    "presence_source, heartbeats, last_seen_at, due_at, resumable_until, last_seq";
+
+MemberPresence ReadMemberPresence(const Query& q, int c) {
+  MemberPresence p;
+  p.source = ParsePresenceSource(q.Text(c)).value_or(PresenceSource::kServer);
+  p.heartbeats = q.Int(c + 1) != 0;
+  p.last_seen_at = q.OptInt(c + 2);
+  p.due_at = q.OptInt(c + 3);
+  p.resumable_until = q.OptInt(c + 4);
+  p.last_seq = q.OptInt(c + 5);
+  return p;
+}
+
+// A Tx on one connection. A write Tx serves a single fn of a batch (RunBatchIn) and gets the
+// writer's cache; a read Tx gets none.
 class SqliteTx final : public Tx {
  public:
-  explicit SqliteTx(Db* db) : db_(*db) {}
+  SqliteTx(Db* db, WriterCache* cache) : db_(*db), cache_(cache) {
+    sqlite3_update_hook(db_.raw(), &SqliteTx::OnRowChanged, this);
+  }
+  SqliteTx(const SqliteTx&) = delete;
+  SqliteTx& operator=(const SqliteTx&) = delete;
+  ~SqliteTx() override { sqlite3_update_hook(db_.raw(), nullptr, nullptr); }
 
   bool InsertTenant(Tenant* t, const std::string& admin_hash) override {
     {
@@ -159,11 +221,20 @@ class SqliteTx final : public Tx {
   }
 
   std::optional<Application> GetApplication(RowId tenant, RowId id) override {
+    if (cache_ != nullptr) {
+      auto it = cache_->apps.find(id);
+      if (it != cache_->apps.end()) {
+        if (it->second.tenant_id != tenant) return std::nullopt;
+        return it->second;
+      }
+    }
     Query q = db_.Prepare(std::string("SELECT ") + kAppCols +
                           " FROM applications WHERE id = ? AND tenant_id = ?");
     q.Bind(id).Bind(tenant);
     if (!q.Step()) return std::nullopt;
-    return ReadApp(q);
+    Application a = ReadApp(q);
+    if (cache_ != nullptr) cache_->Put(cache_->apps, a.id, a);
+    return a;
   }
 
   std::optional<Application> FindApplication(RowId tenant, const std::string& uuid) override {
@@ -200,6 +271,7 @@ class SqliteTx final : public Tx {
   }
 
   void UpdateApplication(const Application& a) override {
+    if (cache_ != nullptr) cache_->apps.erase(a.id);
     db_.Prepare("UPDATE applications SET name = ?, status = ?, active_session_id = ? "
                 "WHERE id = ? AND tenant_id = ?")
         .Bind(a.name)
@@ -211,6 +283,7 @@ class SqliteTx final : public Tx {
   }
 
   void SetApiKeyHash(RowId tenant, RowId app, const std::string& hash) override {
+    if (cache_ != nullptr) cache_->apps.erase(app);
     db_.Prepare("UPDATE applications SET api_key_hash = ? WHERE id = ? AND tenant_id = ?")
         .BindBlob(hash)
         .Bind(app)
@@ -294,7 +367,9 @@ class SqliteTx final : public Tx {
                           " FROM profiles WHERE tenant_id = ? AND participant_id = ?");
     q.Bind(tenant).Bind(participant_id);
     if (!q.Step()) return std::nullopt;
-    return ReadProfile(q);
+    Profile p = ReadProfile(q);
+    profile_read_ = ProfileRead{row_writes_, p};
+    return p;
   }
 
   std::optional<Profile> GetProfile(RowId tenant, RowId id) override {
@@ -329,13 +404,19 @@ class SqliteTx final : public Tx {
         .Run();
   }
 
+  // Reads the whole row: the member's presence and participant view usually come next.
   std::optional<Member> FindMember(RowId tenant, RowId session, RowId profile) override {
-    Query q = db_.Prepare(std::string("SELECT ") + kMemberCols +
-                          " FROM members WHERE session_id = ? AND profile_id = ? AND "
-                          "tenant_id = ?");
+    static const std::string sql = std::string("SELECT ") + kMemberCols + ", " + kMemberIvsCols +
+                                   ", " + kMemberPresenceCols +
+                                   " FROM members WHERE session_id = ? AND profile_id = ? AND "
+                                   "tenant_id = ?";
+    Query q = db_.Prepare(sql);
     q.Bind(session).Bind(profile).Bind(tenant);
     if (!q.Step()) return std::nullopt;
-    return ReadMember(q);
+    MemberRead r{row_writes_, ReadMember(q), rows::ReadMemberIvs(q, rows::kMemberColCount),
+                 ReadMemberPresence(q, rows::kMemberColCount + rows::kMemberIvsColCount)};
+    member_read_ = r;
+    return std::move(r.member);
   }
 
   void InsertMember(Member* m) override {
@@ -365,19 +446,30 @@ class SqliteTx final : public Tx {
         .Run();
   }
 
+  void UpdateMemberAndPresence(const Member& m, const MemberPresence& p) override {
+    db_.Prepare("UPDATE members SET attributes = ?, open_visit_id = ?, last_visit_id = ?, "
+                "presence_source = ?, heartbeats = ?, last_seen_at = ?, due_at = ?, "
+                "resumable_until = ?, last_seq = ? WHERE id = ? AND tenant_id = ?")
+        .Bind(m.attributes_json)
+        .Bind(m.open_visit_id)
+        .Bind(m.last_visit_id)
+        .Bind(PresenceSourceName(p.source))
+        .Bind(int64_t{p.heartbeats ? 1 : 0})
+        .Bind(p.last_seen_at)
+        .Bind(p.due_at)
+        .Bind(p.resumable_until)
+        .Bind(p.last_seq)
+        .Bind(m.id)
+        .Bind(m.tenant_id)
+        .Run();
+  }
+
   // Also assigns the visit's seq (006_search.sql): the next number when it is the session's
   // latest enter, otherwise its rank, moving the visits entered after it up by one.
   void InsertVisit(Visit* v) override {
-    int64_t seq = 1;
-    bool in_order = true;
-    {
-      Query last = db_.Prepare(
-          "SELECT seq, created_at FROM visits WHERE session_id = ? ORDER BY seq DESC LIMIT 1");
-      if (last.Bind(v->session_id).Step()) {
-        seq = last.Int(0) + 1;
-        in_order = v->created_at >= last.Int(1);
-      }
-    }
+    std::optional<WriterCache::LastVisit> last = LastVisitOf(v->session_id);
+    int64_t seq = last ? last->seq + 1 : 1;
+    const bool in_order = !last || v->created_at >= last->created_at;
     if (!in_order) {
       db_.Prepare("UPDATE visits SET seq = -(seq + 1) WHERE session_id = ? AND created_at > ?")
           .Bind(v->session_id)
@@ -400,6 +492,13 @@ class SqliteTx final : public Tx {
         .Bind(seq)
         .Run();
     v->id = db_.LastInsertId();
+    if (cache_ != nullptr) {
+      if (in_order) {
+        cache_->Put(cache_->last_visits, v->session_id, WriterCache::LastVisit{seq, v->created_at});
+      } else {
+        cache_->last_visits.erase(v->session_id);
+      }
+    }
   }
 
   std::optional<Visit> GetVisit(RowId tenant, RowId id) override {
@@ -418,10 +517,26 @@ class SqliteTx final : public Tx {
         .Run();
   }
 
+  std::optional<Visit> CloseVisitAt(RowId tenant, RowId id, Millis at) override {
+    static const std::string sql =
+        std::string("UPDATE visits SET deleted_at = max(created_at, ?) WHERE id = ? AND "
+                    "tenant_id = ? RETURNING ") +
+        kVisitCols;
+    Query q = db_.Prepare(sql);
+    q.Bind(at).Bind(id).Bind(tenant);
+    if (!q.Step()) return std::nullopt;
+    Visit v = ReadVisit(q);
+    q.Run();
+    return v;
+  }
+
+  // The session's open members are those of members_connected (007_ingest.sql), named so that
+  // the planner does not prefer an index on tenant_id alone.
   int64_t CloseOpenVisits(RowId tenant, RowId session, Millis at,
                           const std::string& reason) override {
     db_.Prepare("INSERT INTO events (tenant_id, session_id, member_id, name, at, reason) "
                 "SELECT tenant_id, session_id, id, 'LEFT', ?, ? FROM members "
+                "INDEXED BY members_connected "
                 "WHERE session_id = ? AND tenant_id = ? AND open_visit_id IS NOT NULL "
                 "ORDER BY id")
         .Bind(at)
@@ -430,15 +545,15 @@ class SqliteTx final : public Tx {
         .Bind(tenant)
         .Run();
     db_.Prepare("UPDATE visits SET deleted_at = max(created_at, ?) WHERE id IN "
-                "(SELECT open_visit_id FROM members WHERE session_id = ? AND tenant_id = ? "
-                "AND open_visit_id IS NOT NULL)")
+                "(SELECT open_visit_id FROM members INDEXED BY members_connected "
+                "WHERE session_id = ? AND tenant_id = ? AND open_visit_id IS NOT NULL)")
         .Bind(at)
         .Bind(session)
         .Bind(tenant)
         .Run();
     const int64_t closed = db_.Changes();
-    db_.Prepare("UPDATE members SET open_visit_id = NULL WHERE session_id = ? AND tenant_id = ? "
-                "AND open_visit_id IS NOT NULL")
+    db_.Prepare("UPDATE members INDEXED BY members_connected SET open_visit_id = NULL "
+                "WHERE session_id = ? AND tenant_id = ? AND open_visit_id IS NOT NULL")
         .Bind(session)
         .Bind(tenant)
         .Run();
@@ -693,6 +808,12 @@ class SqliteTx final : public Tx {
   }
 
   std::optional<Participant> GetParticipant(RowId tenant, RowId member) override {
+    if (const MemberRead* m = MemberReadOf(tenant, member)) {
+      if (profile_read_ && profile_read_->writes == m->writes &&
+          profile_read_->profile.id == m->member.profile_id) {
+        return Participant{m->member, m->ivs, profile_read_->profile};
+      }
+    }
     Query q = db_.Prepare(ParticipantSelect() + " WHERE m.id = ? AND m.tenant_id = ?");
     q.Bind(member).Bind(tenant);
     if (!q.Step()) return std::nullopt;
@@ -847,6 +968,7 @@ class SqliteTx final : public Tx {
   }
 
   void InsertReplica(ReplicaLink* r) override {
+    if (cache_ != nullptr) cache_->any_active_replica.reset();
     db_.Prepare("INSERT INTO ivs_replicas (tenant_id, participant_id, source_application_id, "
                 "source_session_id, source_member_id, destination_application_id, "
                 "destination_session_id, destination_member_id, state, created_at, updated_at) "
@@ -867,6 +989,7 @@ class SqliteTx final : public Tx {
   }
 
   void UpdateReplica(const ReplicaLink& r) override {
+    if (cache_ != nullptr) cache_->any_active_replica.reset();
     db_.Prepare("UPDATE ivs_replicas SET state = ?, updated_at = ? WHERE id = ? AND tenant_id = ?")
         .Bind(ReplicationStateName(r.state))
         .Bind(r.updated_at)
@@ -908,7 +1031,15 @@ class SqliteTx final : public Tx {
     return out;
   }
 
+  // Every leave asks; most stores have no active replication at all.
   std::vector<ReplicaLink> ListActiveReplicasOfSession(RowId tenant, RowId session) override {
+    if (cache_ != nullptr) {
+      if (!cache_->any_active_replica) {
+        Query any = db_.Prepare("SELECT 1 FROM ivs_replicas WHERE state = 'ACTIVE' LIMIT 1");
+        cache_->any_active_replica = any.Step();
+      }
+      if (!*cache_->any_active_replica) return {};
+    }
     Query q = db_.Prepare(std::string("SELECT ") + kReplicaCols +
                           " FROM ivs_replicas WHERE source_session_id = ? AND state = 'ACTIVE' "
                           "AND tenant_id = ? UNION SELECT " + kReplicaCols +
@@ -923,15 +1054,24 @@ class SqliteTx final : public Tx {
   // --- presence ---
 
   std::optional<PresenceSettings> GetPresenceSettings(RowId tenant, RowId app) override {
+    if (cache_ != nullptr) {
+      auto it = cache_->settings.find(app);
+      if (it != cache_->settings.end() && it->second.tenant_id == tenant) {
+        return it->second.settings;
+      }
+    }
     Query q = db_.Prepare(
         "SELECT timeout_seconds, reconnect_window_seconds, idle_session_seconds, "
         "manage_server_side FROM presence_settings WHERE application_id = ? AND tenant_id = ?");
     q.Bind(app).Bind(tenant);
-    if (!q.Step()) return std::nullopt;
-    return PresenceSettings{q.Int(0), q.Int(1), q.Int(2), q.Int(3) != 0};
+    std::optional<PresenceSettings> out;
+    if (q.Step()) out = PresenceSettings{q.Int(0), q.Int(1), q.Int(2), q.Int(3) != 0};
+    if (cache_ != nullptr) cache_->Put(cache_->settings, app, WriterCache::Settings{tenant, out});
+    return out;
   }
 
   void PutPresenceSettings(RowId tenant, RowId app, const PresenceSettings& s) override {
+    if (cache_ != nullptr) cache_->settings.erase(app);
     db_.Prepare("INSERT INTO presence_settings (application_id, tenant_id, timeout_seconds, "
                 "reconnect_window_seconds, idle_session_seconds, manage_server_side) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (application_id) DO UPDATE SET "
@@ -949,19 +1089,13 @@ class SqliteTx final : public Tx {
   }
 
   MemberPresence GetMemberPresence(RowId tenant, RowId member) override {
-    Query q = db_.Prepare(
-        "SELECT presence_source, heartbeats, last_seen_at, due_at, resumable_until, last_seq "
-        "FROM members WHERE id = ? AND tenant_id = ?");
+    if (const MemberRead* m = MemberReadOf(tenant, member)) return m->presence;
+    static const std::string sql = std::string("SELECT ") + kMemberPresenceCols +
+                                   " FROM members WHERE id = ? AND tenant_id = ?";
+    Query q = db_.Prepare(sql);
     q.Bind(member).Bind(tenant);
-    MemberPresence p;
-    if (!q.Step()) return p;
-    p.source = ParsePresenceSource(q.Text(0)).value_or(PresenceSource::kServer);
-    p.heartbeats = q.Int(1) != 0;
-    p.last_seen_at = q.OptInt(2);
-    p.due_at = q.OptInt(3);
-    p.resumable_until = q.OptInt(4);
-    p.last_seq = q.OptInt(5);
-    return p;
+    if (!q.Step()) return MemberPresence{};
+    return ReadMemberPresence(q, 0);
   }
 
   void UpdateMemberPresence(RowId tenant, RowId member, const MemberPresence& p) override {
@@ -1008,8 +1142,8 @@ class SqliteTx final : public Tx {
 
   std::vector<RowId> ListOpenMembers(RowId tenant, RowId session) override {
     Query q = db_.Prepare(
-        "SELECT id FROM members WHERE session_id = ? AND tenant_id = ? AND "
-        "open_visit_id IS NOT NULL ORDER BY id");
+        "SELECT id FROM members INDEXED BY members_connected WHERE session_id = ? AND "
+        "tenant_id = ? AND open_visit_id IS NOT NULL ORDER BY id");
     q.Bind(session).Bind(tenant);
     std::vector<RowId> out;
     while (q.Step()) out.push_back(q.Int(0));
@@ -1113,6 +1247,48 @@ class SqliteTx final : public Tx {
   }
 
  private:
+  // What this Tx last read of a member row (FindMember) and of a profile (FindProfile), with
+  // row_writes_ then: while no member or profile row has been written since, later reads of
+  // the same rows (GetMemberPresence, GetParticipant) are answered from it.
+  struct MemberRead {
+    uint64_t writes = 0;
+    Member member;
+    MemberIvs ivs;
+    MemberPresence presence;
+  };
+  struct ProfileRead {
+    uint64_t writes = 0;
+    Profile profile;
+  };
+
+  // sqlite3_update_hook: counts the rows of members and profiles changed (by any statement or
+  // trigger) while this Tx runs.
+  static void OnRowChanged(void* self, int, const char*, const char* table, sqlite3_int64) {
+    if (std::strcmp(table, "members") == 0 || std::strcmp(table, "profiles") == 0) {
+      ++static_cast<SqliteTx*>(self)->row_writes_;
+    }
+  }
+
+  // The seq and created_at of the session's visit with the highest seq; nullopt when the
+  // session has none.
+  std::optional<WriterCache::LastVisit> LastVisitOf(RowId session) {
+    if (cache_ != nullptr) {
+      auto it = cache_->last_visits.find(session);
+      if (it != cache_->last_visits.end()) return it->second;
+    }
+    Query q = db_.Prepare(
+        "SELECT seq, created_at FROM visits WHERE session_id = ? ORDER BY seq DESC LIMIT 1");
+    if (!q.Bind(session).Step()) return std::nullopt;
+    return WriterCache::LastVisit{q.Int(0), q.Int(1)};
+  }
+
+  // The last member read when it is `member` of `tenant` and still current; else nullptr.
+  const MemberRead* MemberReadOf(RowId tenant, RowId member) const {
+    if (!member_read_ || member_read_->writes != row_writes_) return nullptr;
+    const Member& m = member_read_->member;
+    return m.id == member && m.tenant_id == tenant ? &*member_read_ : nullptr;
+  }
+
   // How a search of one session's visits runs (see 006_search.sql):
   // - kSeq: the default order without filters other than the created-time range. The matching
   //   visits are exactly those with seq in [lo, hi]; pages and the count are arithmetic.
@@ -1277,6 +1453,10 @@ class SqliteTx final : public Tx {
   }
 
   Db& db_;
+  WriterCache* const cache_;
+  uint64_t row_writes_ = 0;
+  std::optional<MemberRead> member_read_;
+  std::optional<ProfileRead> profile_read_;
   std::string plan_key_;
   Plan plan_;
 };
@@ -1360,7 +1540,7 @@ class SqliteStore final : public Store {
     Status s;
     try {
       db->Prepare("BEGIN").Run();
-      SqliteTx tx(db.get());
+      SqliteTx tx(db.get(), nullptr);
       s = fn(tx);
       db->Prepare("COMMIT").Run();
     } catch (const StoreFailure& f) {
@@ -1499,11 +1679,18 @@ class SqliteStore final : public Store {
     Db& db = *writer_db_;
     try {
       db.Prepare("BEGIN IMMEDIATE").Run();
+      // Holding the write lock: no other connection commits until this transaction ends.
+      Query q = db.Prepare("PRAGMA data_version");
+      q.Step();
+      if (cache_.data_version != q.Int(0)) {
+        cache_.Clear();
+        cache_.data_version = q.Int(0);
+      }
     } catch (const StoreFailure& f) {
+      sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
       results->assign(batch.size(), ToStatus(f));
       return true;
     }
-    SqliteTx tx(&db);
     try {
       for (Item& item : batch) {
         if (savepoints) db.Prepare("SAVEPOINT w").Run();
@@ -1511,15 +1698,20 @@ class SqliteStore final : public Store {
         bool threw = false;
         Status s;
         try {
+          SqliteTx tx(&db, &cache_);
           s = item.fn(tx);
         } catch (const StoreFailure& f) {
           s = ToStatus(f);
           threw = true;
         }
         if (savepoints) {
-          if (!s.ok()) db.Prepare("ROLLBACK TO w").Run();
+          if (!s.ok()) {
+            cache_.Clear();
+            db.Prepare("ROLLBACK TO w").Run();
+          }
           db.Prepare("RELEASE w").Run();
         } else if (!s.ok() && (threw || sqlite3_total_changes64(db.raw()) != changes)) {
+          cache_.Clear();
           sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
           return false;
         }
@@ -1527,6 +1719,7 @@ class SqliteStore final : public Store {
       }
       db.Prepare("COMMIT").Run();
     } catch (const StoreFailure& f) {
+      cache_.Clear();
       sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
       results->assign(batch.size(), Status::Unavailable(std::string("commit failed: ") + f.what()));
     }
@@ -1536,6 +1729,7 @@ class SqliteStore final : public Store {
   const std::string path_;
   const StoreOptions options_;
   std::unique_ptr<Db> writer_db_;
+  WriterCache cache_;  // the writer thread's
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
