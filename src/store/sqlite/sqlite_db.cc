@@ -75,6 +75,10 @@ std::optional<std::string> Query::OptText(int col) const {
 }
 
 Db::Db(const std::string& path) {
+  // Memory statistics take a global mutex on every allocation; nothing reads them. Only
+  // possible before SQLite initializes (the first open), so once per process.
+  static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)memstatus_off;
   const int rc = sqlite3_open_v2(path.c_str(), &db_,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  nullptr);

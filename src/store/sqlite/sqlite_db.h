@@ -4,11 +4,11 @@
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace rollcall::sqlite {
 
@@ -64,7 +64,7 @@ class Db {
 
  private:
   sqlite3* db_ = nullptr;
-  std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;  // by SQL text
 };
 
 // Throws StoreFailure describing the connection's last error.
