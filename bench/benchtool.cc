@@ -10,10 +10,12 @@
 //     end. A clock that ticks 5 ms per read dates the writes. Prints the credentials and ids.
 //
 //   rollcall-bench sqlite-ceiling --path FILE --sessions S --participants P --lag L --seconds T
+//                                 [--batch B]
 //     The storage ceiling of the ingest workload: in a new tenant of the store at FILE, creates
 //     S applications with one session each (through the Service), then for T seconds writes
 //     the rows of a 1:1 enter/leave stream over P participants straight into SQLite, in
-//     transactions of 1000 operations, with the store's pragmas and schema and no reads.
+//     transactions of B operations (default 1000), with the store's pragmas and schema and no
+//     reads.
 //
 //   rollcall-bench service-ingest --path FILE (same options) --in-flight N
 //     The same stream through the real Service and Store, without HTTP, N writes in flight.
@@ -88,6 +90,10 @@ std::string Need(const Args& a, const std::string& k) {
 }
 
 int64_t NeedInt(const Args& a, const std::string& k) { return std::stoll(Need(a, k)); }
+
+int64_t IntOr(const Args& a, const std::string& k, int64_t fallback) {
+  return a.count(k) > 0 ? NeedInt(a, k) : fallback;
+}
 
 // Participant k of the generated session: a stable id, a nickname from a small vocabulary
 // (so a nickname search matches a known share) and an image URL.
@@ -359,6 +365,7 @@ int SqliteCeiling(const Args& a) {
   Ceiling c = SetUpCeiling("sqlite:" + path, a);
   const double limit = static_cast<double>(NeedInt(a, "seconds"));
   Sqlite db(path);
+  const int64_t batch = IntOr(a, "batch", kBatch);
   std::vector<double> batch_ms;
   const double cpu0 = CpuSeconds();
   const auto t0 = std::chrono::steady_clock::now();
@@ -366,7 +373,7 @@ int SqliteCeiling(const Args& a) {
   while (elapsed < limit) {
     const auto b0 = std::chrono::steady_clock::now();
     db.Exec("BEGIN IMMEDIATE");
-    for (int i = 0; i < kBatch; ++i) {
+    for (int64_t i = 0; i < batch; ++i) {
       const auto [enter, k] = c.Next();
       Ceiling::Participant& p = c.participants[k];
       Ceiling::SessionRow& s = c.sessions[k % c.sessions.size()];
