@@ -47,6 +47,29 @@ Status ParseReport(const json::object& o, std::optional<std::string>* participan
   return s;
 }
 
+// POST .../participants/{action} with a report body (leave, heartbeat): authenticates, parses
+// the body and hands it to report(service, app, sessionId, participantId, seq, cb), which
+// answers the visit.
+template <typename F>
+void AddReportRoute(Router& router, Service& service, const std::string& action, F report) {
+  AddInStreamRoute(
+      router, "POST", "/applications/sessions/{sessionId}/participants/" + action,
+      [&service, report](Request& req, const PathParams& params, Reply reply) {
+        StatusOr<Application> app = AuthenticateKey(service, req);
+        if (!app.ok()) return reply(InStreamError(app.status()));
+        StatusOr<json::object> body = ParseJsonBody(req, false);
+        if (!body.ok()) return reply(InStreamError(body.status()));
+        std::optional<std::string> participant_id;
+        std::optional<int64_t> seq;
+        Status s = ParseReport(body.value(), &participant_id, &seq);
+        if (!s.ok()) return reply(InStreamError(s));
+        report(service, app.value(), params[0], std::move(*participant_id), seq,
+               ReplyWith<VisitView>(std::move(reply), [a = app.value()](const VisitView& v) {
+                 return VisitResponse(200, v.row, a, v.session);
+               }));
+      });
+}
+
 }  // namespace
 
 void RegisterParticipantRoutes(Router& router, Service& service) {
@@ -66,41 +89,16 @@ void RegisterParticipantRoutes(Router& router, Service& service) {
                       }));
       });
 
-  AddInStreamRoute(router, "POST", "/applications/sessions/{sessionId}/participants/leave",
-                   [&service](Request& req, const PathParams& params, Reply reply) {
-                     StatusOr<Application> app = AuthenticateKey(service, req);
-                     if (!app.ok()) return reply(InStreamError(app.status()));
-                     StatusOr<json::object> body = ParseJsonBody(req, false);
-                     if (!body.ok()) return reply(InStreamError(body.status()));
-                     std::optional<std::string> participant_id;
-                     std::optional<int64_t> seq;
-                     Status s = ParseReport(body.value(), &participant_id, &seq);
-                     if (!s.ok()) return reply(InStreamError(s));
-                     service.Leave(app.value(), params[0], std::move(*participant_id),
-                                   ReplyWith<VisitView>(std::move(reply),
-                                                        [a = app.value()](const VisitView& v) {
-                                                          return VisitResponse(200, v.row, a,
-                                                                               v.session);
-                                                        }),
-                                   seq);
-                   });
-
-  AddInStreamRoute(router, "POST", "/applications/sessions/{sessionId}/participants/heartbeat",
-                   [&service](Request& req, const PathParams& params, Reply reply) {
-                     StatusOr<Application> app = AuthenticateKey(service, req);
-                     if (!app.ok()) return reply(InStreamError(app.status()));
-                     StatusOr<json::object> body = ParseJsonBody(req, false);
-                     if (!body.ok()) return reply(InStreamError(body.status()));
-                     std::optional<std::string> participant_id;
-                     std::optional<int64_t> seq;
-                     Status s = ParseReport(body.value(), &participant_id, &seq);
-                     if (!s.ok()) return reply(InStreamError(s));
-                     service.Heartbeat(app.value(), params[0], std::move(*participant_id), seq,
-                                       ReplyWith<VisitView>(
-                                           std::move(reply), [a = app.value()](const VisitView& v) {
-                                             return VisitResponse(200, v.row, a, v.session);
-                                           }));
-                   });
+  AddReportRoute(router, service, "leave",
+                 [](Service& s, const Application& app, std::string session, std::string id,
+                    std::optional<int64_t> seq, Callback<VisitView> cb) {
+                   s.Leave(app, std::move(session), std::move(id), std::move(cb), seq);
+                 });
+  AddReportRoute(router, service, "heartbeat",
+                 [](Service& s, const Application& app, std::string session, std::string id,
+                    std::optional<int64_t> seq, Callback<VisitView> cb) {
+                   s.Heartbeat(app, std::move(session), std::move(id), seq, std::move(cb));
+                 });
 
   AddInStreamRoute(router, "GET", "/applications/sessions/{sessionId}/participants",
                    [&service](Request& req, const PathParams& params, Reply reply) {

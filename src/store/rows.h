@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/model.h"
+#include "core/presence.h"
 #include "core/stage.h"
 
 namespace rollcall::rows {
@@ -176,6 +177,18 @@ Participant ReadParticipant(const R& r) {
   p.ivs = ReadMemberIvs(r, kMemberColCount);
   p.profile = ReadProfile(r, kMemberColCount + kMemberIvsColCount);
   return p;
+}
+
+// Binds a member's presence, in this order: presence_source, heartbeats, last_seen_at,
+// due_at, resumable_until, last_seq. Returns q for more binds.
+template <typename Q>
+Q& BindPresence(Q& q, const MemberPresence& p) {
+  return q.Bind(PresenceSourceName(p.source))
+      .Bind(int64_t{p.heartbeats ? 1 : 0})
+      .Bind(p.last_seen_at)
+      .Bind(p.due_at)
+      .Bind(p.resumable_until)
+      .Bind(p.last_seq);
 }
 
 // Columns: kParticipantSummaryCols.

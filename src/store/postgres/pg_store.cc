@@ -517,21 +517,12 @@ class PgTx final : public Tx {
 
   void UpdateMemberAndPresence(const Member& m, const MemberPresence& p) override {
     dirty_ = true;
-    c_.Prepare("UPDATE members SET attributes = $1, open_visit_id = $2, last_visit_id = $3, "
-               "presence_source = $4, heartbeats = $5, last_seen_at = $6, due_at = $7, "
-               "resumable_until = $8, last_seq = $9 WHERE tenant_id = $10 AND id = $11")
-        .Bind(m.attributes_json)
-        .Bind(m.open_visit_id)
-        .Bind(m.last_visit_id)
-        .Bind(PresenceSourceName(p.source))
-        .Bind(int64_t{p.heartbeats ? 1 : 0})
-        .Bind(p.last_seen_at)
-        .Bind(p.due_at)
-        .Bind(p.resumable_until)
-        .Bind(p.last_seq)
-        .Bind(m.tenant_id)
-        .Bind(m.id)
-        .Send();
+    Query q = c_.Prepare(
+        "UPDATE members SET attributes = $1, open_visit_id = $2, last_visit_id = $3, "
+        "presence_source = $4, heartbeats = $5, last_seen_at = $6, due_at = $7, "
+        "resumable_until = $8, last_seq = $9 WHERE tenant_id = $10 AND id = $11");
+    q.Bind(m.attributes_json).Bind(m.open_visit_id).Bind(m.last_visit_id);
+    rows::BindPresence(q, p).Bind(m.tenant_id).Bind(m.id).Send();
   }
 
   void InsertVisit(Visit* v) override {
@@ -1186,18 +1177,10 @@ class PgTx final : public Tx {
 
   void UpdateMemberPresence(RowId tenant, RowId member, const MemberPresence& p) override {
     dirty_ = true;
-    c_.Prepare("UPDATE members SET presence_source = $1, heartbeats = $2, last_seen_at = $3, "
-               "due_at = $4, resumable_until = $5, last_seq = $6 "
-               "WHERE tenant_id = $7 AND id = $8")
-        .Bind(PresenceSourceName(p.source))
-        .Bind(int64_t{p.heartbeats ? 1 : 0})
-        .Bind(p.last_seen_at)
-        .Bind(p.due_at)
-        .Bind(p.resumable_until)
-        .Bind(p.last_seq)
-        .Bind(tenant)
-        .Bind(member)
-        .Send();
+    Query q = c_.Prepare(
+        "UPDATE members SET presence_source = $1, heartbeats = $2, last_seen_at = $3, "
+        "due_at = $4, resumable_until = $5, last_seq = $6 WHERE tenant_id = $7 AND id = $8");
+    rows::BindPresence(q, p).Bind(tenant).Bind(member).Send();
   }
 
   SessionPresence GetSessionPresence(RowId tenant, RowId session) override {

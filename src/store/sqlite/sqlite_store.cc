@@ -447,21 +447,12 @@ class SqliteTx final : public Tx {
   }
 
   void UpdateMemberAndPresence(const Member& m, const MemberPresence& p) override {
-    db_.Prepare("UPDATE members SET attributes = ?, open_visit_id = ?, last_visit_id = ?, "
-                "presence_source = ?, heartbeats = ?, last_seen_at = ?, due_at = ?, "
-                "resumable_until = ?, last_seq = ? WHERE id = ? AND tenant_id = ?")
-        .Bind(m.attributes_json)
-        .Bind(m.open_visit_id)
-        .Bind(m.last_visit_id)
-        .Bind(PresenceSourceName(p.source))
-        .Bind(int64_t{p.heartbeats ? 1 : 0})
-        .Bind(p.last_seen_at)
-        .Bind(p.due_at)
-        .Bind(p.resumable_until)
-        .Bind(p.last_seq)
-        .Bind(m.id)
-        .Bind(m.tenant_id)
-        .Run();
+    Query q = db_.Prepare(
+        "UPDATE members SET attributes = ?, open_visit_id = ?, last_visit_id = ?, "
+        "presence_source = ?, heartbeats = ?, last_seen_at = ?, due_at = ?, "
+        "resumable_until = ?, last_seq = ? WHERE id = ? AND tenant_id = ?");
+    q.Bind(m.attributes_json).Bind(m.open_visit_id).Bind(m.last_visit_id);
+    rows::BindPresence(q, p).Bind(m.id).Bind(m.tenant_id).Run();
   }
 
   // Also assigns the visit's seq (006_search.sql): the next number when it is the session's
@@ -1103,17 +1094,10 @@ class SqliteTx final : public Tx {
   }
 
   void UpdateMemberPresence(RowId tenant, RowId member, const MemberPresence& p) override {
-    db_.Prepare("UPDATE members SET presence_source = ?, heartbeats = ?, last_seen_at = ?, "
-                "due_at = ?, resumable_until = ?, last_seq = ? WHERE id = ? AND tenant_id = ?")
-        .Bind(PresenceSourceName(p.source))
-        .Bind(int64_t{p.heartbeats ? 1 : 0})
-        .Bind(p.last_seen_at)
-        .Bind(p.due_at)
-        .Bind(p.resumable_until)
-        .Bind(p.last_seq)
-        .Bind(member)
-        .Bind(tenant)
-        .Run();
+    Query q = db_.Prepare(
+        "UPDATE members SET presence_source = ?, heartbeats = ?, last_seen_at = ?, "
+        "due_at = ?, resumable_until = ?, last_seq = ? WHERE id = ? AND tenant_id = ?");
+    rows::BindPresence(q, p).Bind(member).Bind(tenant).Run();
   }
 
   SessionPresence GetSessionPresence(RowId tenant, RowId session) override {
