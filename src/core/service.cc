@@ -322,8 +322,18 @@ StatusOr<std::string> Service::OpenAccessKeySecret(const AccessKey& stored) cons
 
 StatusOr<int64_t> Service::SealStoredSecrets(const std::string& key_source) {
   if (box_ == nullptr) return Status::Internal("no key-encryption key is set");
+  // The key check value: this plaintext sealed with this context, stored once per database.
+  static constexpr std::string_view kCheckPlaintext = "rollcall key check";
+  static constexpr std::string_view kCheckContext = "key_check";
   auto sealed = std::make_shared<int64_t>(0);
   Status s = store_.WriteAndWait([this, sealed, &key_source](Tx& tx) {
+    *sealed = 0;
+    const std::optional<std::string> check = tx.FindKeyCheck();
+    if (check && !box_->Open(*check, kCheckContext).ok()) {
+      return Status::Invalid("the key file " + key_source +
+                             " does not open the key check value in the database: start with "
+                             "the key file the database was first started with (--key-file)");
+    }
     for (const AccessKey& k : tx.ListAccessKeys()) {
       if (IsSealed(k.secret_access_key)) {
         if (!OpenAccessKeySecret(k).ok()) {
@@ -338,6 +348,7 @@ StatusOr<int64_t> Service::SealStoredSecrets(const std::string& key_source) {
       tx.UpdateAccessKeySecret(k.access_key_id, StoredSecret(k));
       ++*sealed;
     }
+    if (!check) tx.InsertKeyCheck(box_->Seal(kCheckPlaintext, kCheckContext));
     return Status::Ok();
   });
   if (!s.ok()) return s;

@@ -117,10 +117,14 @@ class Service {
   // The usable secret of a stored access key row: opened when sealed. A sealed secret that
   // does not open (another key file, a tampered row): kInternal.
   StatusOr<std::string> OpenAccessKeySecret(const AccessKey& stored) const;
-  // Run at start, after set_secret_box: in one transaction, checks that every sealed secret
-  // opens with the box (else kInvalidArgument naming `key_source` as the likely wrong key
-  // file) and seals in place every secret stored in plaintext (rows written before secrets
-  // were sealed). Returns the number of rows sealed. REQUIRES: a box is set.
+  // Run at start, after set_secret_box: in one transaction, checks that the database's key
+  // check value (a fixed plaintext sealed at the first start) and every sealed secret open
+  // with the box (else kInvalidArgument naming `key_source` as the likely wrong key file),
+  // seals in place every secret stored in plaintext (rows written before secrets were sealed),
+  // and stores the key check value sealed with the box when there is none yet (a new database,
+  // or one from before the check). Two processes starting at once on one empty database: the
+  // first to commit stores its check value, the other checks against it. Returns the number of
+  // rows sealed. REQUIRES: a box is set.
   StatusOr<int64_t> SealStoredSecrets(const std::string& key_source);
 
   // Credentials. Unknown or revoked: kUnauthenticated.

@@ -50,6 +50,13 @@ class Tx {
   // Replaces the stored secret of access key `access_key_id`; no-op when there is none.
   virtual void UpdateAccessKeySecret(const std::string& access_key_id,
                                      const std::string& secret) = 0;
+  // The key check value (Service::SealStoredSecrets): the sealed bytes stored, or nullopt when
+  // none is stored yet.
+  virtual std::optional<std::string> FindKeyCheck() = 0;
+  // Stores the key check value. REQUIRES: FindKeyCheck() returned nullopt in this transaction.
+  // A process that stored one meanwhile makes it throw; in a store shared by several
+  // processes, Store::Write then runs the fn again, and FindKeyCheck finds that value.
+  virtual void InsertKeyCheck(const std::string& sealed) = 0;
 
   // Applications (stages). Sets a->id.
   virtual void InsertApplication(Application* a, const std::string& api_key_hash) = 0;

@@ -4,15 +4,20 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <set>
+#include <thread>
 
 #include "backends.h"
+#include "core/crypto.h"
 #include "core/ids.h"
+#include "core/secret_box.h"
 #include "core/service.h"
 #include "core/stage_service.h"
+#include "store/postgres/pg_conn.h"
 #include "store/store.h"
 
 namespace rollcall {
@@ -586,6 +591,152 @@ TEST_P(IvsContract, TenantsAreIsolated) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IvsContract, ::testing::ValuesIn(BackendUrls()), BackendName);
+
+// The key check value of Service::SealStoredSecrets, over stores that start empty: SQLite in a
+// new directory, PostgreSQL in a new schema of the test database (dropped at the end).
+class KeyCheck : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    url_ = ResolveBackendUrl(GetParam(), "rollcall-key-check", &dir_);
+    if (GetParam() != "sqlite") {
+      std::string name = "key_check_" + RandomAlnum(10);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      pg::Conn(url_, 5, false).Exec("CREATE SCHEMA " + name);
+      schema_ = name;
+      url_ += (url_.find('?') == std::string::npos ? "?" : "&") +
+              std::string("options=-csearch_path%3D") + name;
+    }
+  }
+
+  void TearDown() override {
+    for (auto& s : stores_) s->Close();
+    stores_.clear();
+    if (!schema_.empty())
+      pg::Conn(GetParam(), 5, false).Exec("DROP SCHEMA " + schema_ + " CASCADE");
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // Another store on the same database (as another process would open it).
+  Store* OpenOne() {
+    StatusOr<std::unique_ptr<Store>> s = OpenStore(url_, StoreOptions{});
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    if (!s.ok()) return nullptr;
+    stores_.push_back(std::move(s.value()));
+    return stores_.back().get();
+  }
+
+  static StatusOr<int64_t> Start(Service& service, const SecretBox& box, const std::string& name) {
+    service.set_secret_box(&box);
+    StatusOr<int64_t> r = service.SealStoredSecrets(name);
+    service.set_secret_box(nullptr);
+    return r;
+  }
+
+  std::optional<std::string> StoredCheck(Store* store) {
+    std::optional<std::string> check;
+    EXPECT_TRUE(store
+                    ->Read([&](Tx& tx) {
+                      check = tx.FindKeyCheck();
+                      return Status::Ok();
+                    })
+                    .ok());
+    return check;
+  }
+
+  std::string url_;
+  std::string schema_;
+  std::filesystem::path dir_;
+  std::vector<std::unique_ptr<Store>> stores_;
+  ManualClock clock_{kT0};
+  const SecretBox a_{RandomBytes(SecretBox::kKeySize)};
+  const SecretBox b_{RandomBytes(SecretBox::kKeySize)};
+};
+
+// No secret is stored, yet a start with another key file is refused: the first start stored
+// the check value.
+TEST_P(KeyCheck, RefusesAnotherKeyOnAnEmptyStore) {
+  Store* store = OpenOne();
+  ASSERT_NE(store, nullptr);
+  Service service(store, &clock_, "us-east-1");
+  ASSERT_FALSE(StoredCheck(store));
+  StatusOr<int64_t> first = Start(service, a_, "a.key");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first.value(), 0);
+  std::optional<std::string> check = StoredCheck(store);
+  ASSERT_TRUE(check);
+
+  StatusOr<int64_t> refused = Start(service, b_, "b.key");
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("b.key"), std::string::npos);
+  EXPECT_EQ(StoredCheck(store), check);
+
+  StatusOr<int64_t> again = Start(service, a_, "a.key");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(StoredCheck(store), check);
+}
+
+// A database from before the check (secrets sealed, or still in plaintext, and no check value)
+// gets the check value at its next start, and from then on refuses another key file even
+// where the secrets alone would not tell.
+TEST_P(KeyCheck, StoresWithoutOneGetItAtTheirNextStart) {
+  Store* store = OpenOne();
+  ASSERT_NE(store, nullptr);
+  Service service(store, &clock_, "us-east-1");
+  service.set_secret_box(&a_);
+  ASSERT_TRUE(service.CreateTenant("sealed").ok());
+  service.set_secret_box(nullptr);
+  ASSERT_TRUE(service.CreateTenant("plain").ok());
+  ASSERT_FALSE(StoredCheck(store));
+
+  StatusOr<int64_t> first = Start(service, a_, "a.key");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first.value(), 1);
+  ASSERT_TRUE(StoredCheck(store));
+  EXPECT_EQ(Start(service, b_, "b.key").status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(Start(service, a_, "a.key").ok());
+}
+
+// A start refused by the stored secrets stores no check value either (its transaction rolls
+// back whole), so the right key file can still start.
+TEST_P(KeyCheck, RefusedStartStoresNothing) {
+  Store* store = OpenOne();
+  ASSERT_NE(store, nullptr);
+  Service service(store, &clock_, "us-east-1");
+  service.set_secret_box(&a_);
+  ASSERT_TRUE(service.CreateTenant("sealed").ok());
+  service.set_secret_box(nullptr);
+  EXPECT_EQ(Start(service, b_, "b.key").status().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(StoredCheck(store));
+  EXPECT_TRUE(Start(service, a_, "a.key").ok());
+  EXPECT_TRUE(StoredCheck(store));
+}
+
+// Two processes with different key files starting at once on one empty database: exactly one
+// starts, and the other is refused against the check value the first stored.
+TEST_P(KeyCheck, ConcurrentFirstStartsWithDifferentKeys) {
+  for (int round = 0; round < 5; ++round) {
+    TearDown();
+    SetUp();
+    Store* one = OpenOne();
+    Store* two = OpenOne();
+    ASSERT_NE(one, nullptr);
+    ASSERT_NE(two, nullptr);
+    Service s1(one, &clock_, "us-east-1");
+    Service s2(two, &clock_, "us-east-1");
+    StatusOr<int64_t> r1 = Status::Internal("not run");
+    StatusOr<int64_t> r2 = Status::Internal("not run");
+    std::thread t1([&] { r1 = Start(s1, a_, "a.key"); });
+    std::thread t2([&] { r2 = Start(s2, b_, "b.key"); });
+    t1.join();
+    t2.join();
+    EXPECT_NE(r1.ok(), r2.ok()) << r1.status().message() << " / " << r2.status().message();
+    const Status& refused = r1.ok() ? r2.status() : r1.status();
+    EXPECT_EQ(refused.code(), Code::kInvalidArgument) << refused.message();
+    EXPECT_EQ(Start(s2, r1.ok() ? a_ : b_, "winner.key").status().code(), Code::kOk);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, KeyCheck, ::testing::ValuesIn(BackendUrls()), BackendName);
 
 }  // namespace
 }  // namespace rollcall

@@ -213,6 +213,16 @@ class PgTx final : public Tx {
         .Send();
   }
 
+  std::optional<std::string> FindKeyCheck() override {
+    return First(c_.Prepare("SELECT sealed FROM key_check WHERE id = 1").Run(),
+                 [](const Row& r) { return r.Bytes(0); });
+  }
+
+  void InsertKeyCheck(const std::string& sealed) override {
+    dirty_ = true;
+    c_.Prepare("INSERT INTO key_check (id, sealed) VALUES (1, $1)").BindBytes(sealed).Send();
+  }
+
   void InsertApplication(Application* a, const std::string& key_hash) override {
     dirty_ = true;
     Result r = c_.Prepare("WITH a AS (INSERT INTO applications (tenant_id, uuid, stage_id, name, "

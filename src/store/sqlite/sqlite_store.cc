@@ -196,6 +196,16 @@ class SqliteTx final : public Tx {
         .Run();
   }
 
+  std::optional<std::string> FindKeyCheck() override {
+    Query q = db_.Prepare("SELECT sealed FROM key_check WHERE id = 1");
+    if (!q.Step()) return std::nullopt;
+    return q.Text(0);
+  }
+
+  void InsertKeyCheck(const std::string& sealed) override {
+    db_.Prepare("INSERT INTO key_check (id, sealed) VALUES (1, ?)").BindBlob(sealed).Run();
+  }
+
   void InsertApplication(Application* a, const std::string& key_hash) override {
     db_.Prepare("INSERT INTO applications (tenant_id, uuid, stage_id, name, type, status, "
                 "created_at, api_key_hash, active_session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
