@@ -49,15 +49,24 @@ StatusOr<std::unique_ptr<Store>> Open(const Options& o) {
 }
 
 // Loads (or at first start creates) the key file, seals secrets with it from now on, and seals
-// the access keys still stored in plaintext. A key file that does not open the stored secrets:
-// kInvalidArgument, and the caller stops.
+// the access keys still stored in plaintext. A key file that does not open the database's key
+// check value or stored secrets: kInvalidArgument, and the caller stops; the key file is
+// removed if this call created it (nothing was sealed with it: the transaction rolled back).
 StatusOr<std::unique_ptr<SecretBox>> UseKeyFile(Service& service, const Options& o) {
-  StatusOr<std::string> key = LoadOrCreateKeyFile(o.key_file);
+  bool created = false;
+  StatusOr<std::string> key = LoadOrCreateKeyFile(o.key_file, &created);
   if (!key.ok()) return key.status();
   auto box = std::make_unique<SecretBox>(std::move(key.value()));
   service.set_secret_box(box.get());
   StatusOr<int64_t> sealed = service.SealStoredSecrets(o.key_file);
-  if (!sealed.ok()) return sealed.status();
+  if (!sealed.ok()) {
+    service.set_secret_box(nullptr);
+    if (created && sealed.status().code() == Code::kInvalidArgument) {
+      std::error_code ec;
+      std::filesystem::remove(o.key_file, ec);
+    }
+    return sealed.status();
+  }
   if (sealed.value() > 0) {
     std::cerr << "rollcall: sealed " << sealed.value()
               << " secret access key(s) stored in plaintext with " << o.key_file << std::endl;

@@ -50,8 +50,9 @@ StatusOr<std::string> ReadKey(const std::string& path) {
 
 }  // namespace
 
-StatusOr<std::string> LoadOrCreateKeyFile(const std::string& path) {
+StatusOr<std::string> LoadOrCreateKeyFile(const std::string& path, bool* created) {
   namespace fs = std::filesystem;
+  if (created != nullptr) *created = false;
   std::error_code ec;
   if (fs::exists(fs::symlink_status(path, ec))) return ReadKey(path);
 
@@ -77,6 +78,7 @@ StatusOr<std::string> LoadOrCreateKeyFile(const std::string& path) {
   if (linked != 0 && link_errno != EEXIST) {
     return Status::Unavailable("cannot create key file " + path);
   }
+  if (created != nullptr) *created = linked == 0;
   Status synced = SyncDirectory(dir);
   if (!synced.ok()) return synced;
   return ReadKey(path);

@@ -13,8 +13,10 @@ namespace rollcall {
 // file yet, generates a random key and creates the file with mode 0600 atomically (two
 // processes starting at once end up with the same key), creating the parent directory.
 // A file readable or writable by group or others, or with other content, is refused
-// (kInvalidArgument, saying why); I/O failure: kUnavailable.
-StatusOr<std::string> LoadOrCreateKeyFile(const std::string& path);
+// (kInvalidArgument, saying why); I/O failure: kUnavailable. When `created` is not null, sets
+// it to whether this call created the file (false when it existed, or another process created
+// it first).
+StatusOr<std::string> LoadOrCreateKeyFile(const std::string& path, bool* created = nullptr);
 
 }  // namespace rollcall
 
