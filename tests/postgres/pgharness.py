@@ -57,7 +57,7 @@ def check(cond, msg):
 class Node:
     """One `rollcall serve` process."""
 
-    def __init__(self, database, name, pool=8):
+    def __init__(self, database, name, pool=8, extra=()):
         self.name = name
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
@@ -66,7 +66,7 @@ class Node:
         self.log = open(os.path.join(self.dir, "serve.log"), "w+")
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:%d" % self.port, "--database", database,
-             "--bootstrap-file", self.bootstrap, "--pool", str(pool), "--quiet"],
+             "--bootstrap-file", self.bootstrap, "--pool", str(pool), "--quiet", *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
         _NODES.append(self)
 

@@ -180,9 +180,51 @@ def test_secret_access_keys_sealed():
         log("    a plaintext secret access key of an older database is sealed at start")
 
 
+def test_key_check_on_an_empty_database():
+    """A database started once with a key file refuses another even before any secret is in it
+    (its key check value); a key file the refused start created is removed, one that existed
+    is kept. Always a SQLite file of its own: the check needs a database that starts empty."""
+    with harness.Workdir("keycheck") as work:
+        db = harness.Database(work, "empty")
+        db.sqlite_path = work.file("empty.db")
+        db.url = url = "sqlite:" + db.sqlite_path
+        a, b = work.file("a.key"), work.file("keys/b.key")
+        # `migrate` stores no secret (`serve` would bootstrap a tenant and seal its key).
+        harness.run_cli("migrate", "--key-file", a, database=url)
+        check(os.path.exists(a), "migrate did not create the key file")
+        p = harness.run_cli("serve", "--listen", f"127.0.0.1:{harness.free_port()}", "--key-file",
+                            b, "--bootstrap-file", work.file("b.json"), "--quiet", database=url,
+                            check_rc=False, timeout=30)
+        check(p.returncode == 2 and b in p.stderr and "key check" in p.stderr,
+              f"serve with another key file on an empty database: exit {p.returncode}, "
+              f"{p.stderr.strip()}")
+        check(not os.path.exists(b), "the refused start left the key file it created behind")
+        check(not os.path.exists(work.file("b.json")), "the refused start bootstrapped a tenant")
+
+        # A wrong key file that existed before the start is refused and kept.
+        with open(a) as f:
+            right = f.read()
+        wrong = ("0" if right[0] != "0" else "1") + right[1:]
+        fd = os.open(work.file("wrong.key"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, wrong.encode())
+        os.close(fd)
+        p = harness.run_cli("migrate", "--key-file", work.file("wrong.key"), database=url,
+                            check_rc=False)
+        check(p.returncode == 2 and "wrong.key" in p.stderr,
+              f"migrate with an existing wrong key file: exit {p.returncode}, {p.stderr.strip()}")
+        with open(work.file("wrong.key")) as f:
+            check(f.read() == wrong, "a key file that existed before the start was changed")
+
+        # The right key file still starts.
+        with harness.Server(work, db, "--key-file", a).start() as server:
+            check(server.terminate() == 0, "exit status with the right key file")
+        log("    key check: another key file is refused on an empty database, the key file the "
+            "refused start created is removed, an existing one kept")
+
+
 def main():
     return harness.main([test_credentials_never_logged, test_keys_and_tokens_stored_as_digests,
-                         test_secret_access_keys_sealed])
+                         test_secret_access_keys_sealed, test_key_check_on_an_empty_database])
 
 
 if __name__ == "__main__":

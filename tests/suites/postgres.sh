@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The PostgreSQL suite: starts a throwaway cluster on 127.0.0.1 (scripts/pg-cluster), runs
 # against it the Store contract tests (the PostgreSQL instances of every tests/*contract_test
-# binary), the In-Stream, IVS and presence suites (when present), the two-node test and the outage
+# binary), the In-Stream, IVS and presence suites (when present), the two-node test, the key check
+# test (two nodes with different key files on one empty database) and the outage
 # test, each on a database of its own, and removes the cluster even on failure; then the
 # failover test on a primary and standby of its own.
 # Usage: tests/suites/postgres.sh BUILD_DIR
@@ -41,6 +42,7 @@ for suite in api ivs presence; do
   fi
 done
 step two-nodes env ROLLCALL_TEST_DATABASE="$(db two_nodes)" python3 tests/postgres/two_nodes.py
+step key-check env ROLLCALL_TEST_DATABASE="$(db key_check)" python3 tests/postgres/key_check.py
 step outage env ROLLCALL_TEST_DATABASE="$(db outage)" ROLLCALL_PG_CLUSTER="$dir" \
   python3 tests/postgres/outage.py
 step failover python3 tests/postgres/failover.py
