@@ -57,14 +57,19 @@ class Db {
   // Executes one or more statements without results. Throws StoreFailure.
   void Exec(const std::string& sql);
   // Returns the cached prepared statement for sql, ready to bind.
-  Query Prepare(const std::string& sql);
+  Query Prepare(std::string_view sql);
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int64_t Changes() const { return sqlite3_changes64(db_); }
   sqlite3* raw() { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;  // by SQL text
+  // By SQL text; looked up without copying the text (transparent hash).
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> cache_;
 };
 
 // Throws StoreFailure describing the connection's last error.

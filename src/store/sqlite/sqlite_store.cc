@@ -326,8 +326,10 @@ class SqliteTx final : public Tx {
   }
 
   std::optional<Session> FindSession(RowId tenant, RowId app, const std::string& uuid) override {
-    Query q = db_.Prepare(std::string("SELECT ") + kSessionCols +
-                          " FROM sessions WHERE uuid = ? AND application_id = ? AND tenant_id = ?");
+    static const std::string sql = std::string("SELECT ") + kSessionCols +
+                                   " FROM sessions WHERE uuid = ? AND application_id = ? AND "
+                                   "tenant_id = ?";
+    Query q = db_.Prepare(sql);
     q.Bind(uuid).Bind(app).Bind(tenant);
     if (!q.Step()) return std::nullopt;
     return ReadSession(q);
@@ -563,7 +565,7 @@ class SqliteTx final : public Tx {
 
   std::vector<VisitRow> SearchVisits(RowId tenant, RowId session, const VisitQuery& vq) override {
     const Plan& plan = PlanSearch(tenant, session, vq);
-    const std::string select =
+    static const std::string select =
         "SELECT " + SearchColumns() + " FROM visits v JOIN profiles p ON p.id = v.profile_id";
     const int64_t limit = vq.page.size;
     const int64_t offset = vq.page.offset();
@@ -581,9 +583,10 @@ class SqliteTx final : public Tx {
       }
       // Read in ascending order either way: SQLite steps to the next row id without a search
       // from the root, not to the previous one (a descending page cost ~10% more).
-      Query q = db_.Prepare(select +
-                            " WHERE v.session_id = ? AND v.tenant_id = ? AND v.seq BETWEEN ? AND ?"
-                            " ORDER BY v.seq ASC");
+      static const std::string by_seq =
+          select + " WHERE v.session_id = ? AND v.tenant_id = ? AND v.seq BETWEEN ? AND ?"
+                   " ORDER BY v.seq ASC";
+      Query q = db_.Prepare(by_seq);
       q.Bind(session).Bind(tenant).Bind(first).Bind(last);
       std::vector<VisitRow> rows = ReadRows(q);
       if (!vq.ascending) std::reverse(rows.begin(), rows.end());
@@ -1346,6 +1349,7 @@ class SqliteTx final : public Tx {
 
   static std::vector<VisitRow> ReadRows(Query& q) {
     std::vector<VisitRow> out;
+    out.reserve(32);
     while (q.Step()) out.push_back(VisitRow{ReadVisit(q), ReadProfile(q, rows::kVisitColCount)});
     return out;
   }
