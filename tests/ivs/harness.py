@@ -5,11 +5,8 @@ through `server()`. Each test makes its own stages, so tests do not depend on ea
 """
 import json
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
-import time
+import sys
 import urllib.parse
 
 import boto3
@@ -19,14 +16,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import e2e_server  # noqa: E402
+
 REGION = 'us-east-1'
 _SERVER = None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 class Tenant:
@@ -95,60 +89,22 @@ class Tenant:
                                 headers={'ApiKey': api_key})
 
 
-class Server:
+class Server(e2e_server.RollcallServer):
+    """The suite's server; `tenant` is the bootstrap tenant (or a new one on a shared store)."""
+
     def __init__(self, binary, database=None):
-        self.binary = binary
-        self.dir = tempfile.mkdtemp(prefix='rollcall-ivs-')
-        self.database = database or 'sqlite:' + os.path.join(self.dir, 'rollcall.db')
-        self.port = free_port()
-        self.url = 'http://127.0.0.1:%d' % self.port
-        self.proc = None
-        self.log = None
+        super().__init__(binary, database, name='ivs')
         self.tenant = None
 
     def start(self):
         global _SERVER
-        bootstrap = os.path.join(self.dir, 'bootstrap.json')
-        self.log = open(os.path.join(self.dir, 'serve.log'), 'w')
-        self.proc = subprocess.Popen(
-            [self.binary, 'serve', '--listen', '127.0.0.1:%d' % self.port, '--database',
-             self.database, '--bootstrap-file', bootstrap, '--threads', '2', '--quiet'],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while True:
-            try:
-                if requests.get(self.url + '/healthz', timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError('rollcall serve did not start; see ' + self.log.name)
-            time.sleep(0.05)
-        if os.path.exists(bootstrap):
-            with open(bootstrap) as f:
-                self.tenant = Tenant(self, json.load(f))
-        else:  # a shared store that already had tenants: make our own
-            self.tenant = self.new_tenant()
+        super().start()
+        self.tenant = Tenant(self, self.creds)
         _SERVER = self
         return self
 
     def new_tenant(self):
-        out = subprocess.run(
-            [self.binary, 'tenant', 'create', '--name', 'ivs-' + os.urandom(6).hex(),
-             '--database', self.database], capture_output=True, text=True, check=True)
-        return Tenant(self, json.loads(out.stdout))
-
-    def stop(self):
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.log is not None:
-            self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        return Tenant(self, self.create_tenant())
 
 
 def server():

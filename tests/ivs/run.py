@@ -6,35 +6,12 @@ runs them over that store instead of a temp SQLite file.
 """
 import os
 import sys
-import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
-
-
-def main():
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    binary = os.environ.get('ROLLCALL_BIN') or os.path.join(sys.argv[1], 'rollcall')
-    srv = harness.Server(os.path.abspath(binary), os.environ.get('ROLLCALL_TEST_DATABASE'))
-    started = time.time()
-    try:
-        srv.start()
-        loader = unittest.TestLoader()
-        if len(sys.argv) > 2:
-            suite = loader.loadTestsFromNames(sys.argv[2:])
-        else:
-            suite = loader.discover(HERE, pattern='test_*.py', top_level_dir=HERE)
-        result = unittest.TextTestRunner(verbosity=1).run(suite)
-    finally:
-        srv.stop()
-    print('ivs suite: %d tests in %.1fs' % (result.testsRun, time.time() - started))
-    return 0 if result.wasSuccessful() else 1
-
+import e2e_server  # noqa: E402  (put on the path by harness)
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(e2e_server.run_suite(__doc__, HERE, harness.Server))

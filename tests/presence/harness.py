@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -20,6 +21,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import e2e_server  # noqa: E402
+
 REGION = 'us-east-1'
 RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so'
 _SERVER = None
@@ -29,10 +33,7 @@ def server():
     return _SERVER
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+free_port = e2e_server.free_port
 
 
 def wait_for(what, predicate, timeout=10.0, interval=0.05):
@@ -102,45 +103,17 @@ class App:
             'stageArn': self.arn, 'sessionId': session_id})['stageSession']
 
 
-class Server:
+class Server(e2e_server.RollcallServer):
+    """The suite's server, with a fast reaper; `ivs` is a boto3 client of its tenant."""
+
     def __init__(self, binary, database=None):
-        self.binary = binary
-        self.dir = tempfile.mkdtemp(prefix='rollcall-presence-')
-        self.database = database or 'sqlite:' + os.path.join(self.dir, 'rollcall.db')
-        self.port = free_port()
-        self.url = 'http://127.0.0.1:%d' % self.port
-        self.proc = None
-        self.log = None
-        self.creds = None
+        super().__init__(binary, database, name='presence',
+                         extra_args=['--reaper-interval-ms', '50'])
         self.ivs = None
 
     def start(self):
         global _SERVER
-        bootstrap = os.path.join(self.dir, 'bootstrap.json')
-        self.log = open(os.path.join(self.dir, 'serve.log'), 'w')
-        self.proc = subprocess.Popen(
-            [self.binary, 'serve', '--listen', '127.0.0.1:%d' % self.port, '--database',
-             self.database, '--bootstrap-file', bootstrap,
-             '--threads', '2', '--quiet', '--reaper-interval-ms', '50'],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while True:
-            try:
-                if requests.get(self.url + '/healthz', timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError('rollcall serve did not start; see ' + self.log.name)
-            time.sleep(0.05)
-        if os.path.exists(bootstrap):
-            with open(bootstrap) as f:
-                self.creds = json.load(f)
-        else:  # a shared store that already had tenants: make our own
-            out = subprocess.run(
-                [self.binary, 'tenant', 'create', '--name', 'presence-' + os.urandom(6).hex(),
-                 '--database', self.database], capture_output=True, text=True, check=True)
-            self.creds = json.loads(out.stdout)
+        super().start()
         self.ivs = boto3.client(
             'ivs-realtime', endpoint_url=self.url, region_name=REGION,
             aws_access_key_id=self.creds['accessKeyId'],
@@ -148,19 +121,6 @@ class Server:
             config=Config(retries={'max_attempts': 1, 'mode': 'standard'}))
         _SERVER = self
         return self
-
-    def stop(self, keep=False):
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.log is not None:
-            self.log.close()
-        if not keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
 
     def operation(self, name, body):
         """An IVS operation signed with SigV4 as botocore signs it; the parsed JSON answer."""
